@@ -1,0 +1,94 @@
+//! The C API declared in `preload/opencoro.h`.
+//!
+//! Exported always (also when the library is `dlopen`ed). Each function
+//! catches panics at the boundary and reports failure the C way.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use libc::{c_int, c_void};
+
+use crate::coro::{self, Task};
+
+/// Opaque handle returned by `opencoro_spawn`.
+pub type OpencoroTask = c_void;
+
+type StartRoutine = extern "C" fn(*mut c_void) -> *mut c_void;
+
+/// Spawns a coroutine running `f(arg)` with a stack of `stack_size` bytes
+/// (0: `OPENCORO_STACK_SIZE`). Returns a handle to join, or NULL with errno
+/// set (EINVAL for a NULL function).
+///
+/// # Safety
+/// `f` must be safe to call with `arg` on any thread.
+#[no_mangle]
+pub unsafe extern "C" fn opencoro_spawn(f: Option<StartRoutine>, arg: *mut c_void, stack_size: usize) -> *mut OpencoroTask {
+    let Some(f) = f else {
+        crate::sys::set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
+    };
+    let arg = arg as usize;
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        crate::sched::spawn(Box::new(move || f(arg as *mut c_void) as usize), stack_size)
+    }));
+    match r {
+        Ok(t) => Arc::into_raw(t) as *mut OpencoroTask,
+        Err(_) => {
+            crate::sys::set_errno(libc::ENOMEM);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// Waits for the coroutine to finish; stores its return value in `*result`
+/// if `result` is not NULL. Returns 0, or EINVAL (NULL or already joined),
+/// EDEADLK (joining oneself). Suspends a coroutine; blocks a plain thread.
+/// A handle may be joined once, like a pthread.
+///
+/// # Safety
+/// `t` must come from `opencoro_spawn` and not have been joined already.
+#[no_mangle]
+pub unsafe extern "C" fn opencoro_join(t: *mut OpencoroTask, result: *mut *mut c_void) -> c_int {
+    if t.is_null() {
+        return libc::EINVAL;
+    }
+    let t = t as *const Task;
+    // SAFETY: t came from Arc::into_raw in opencoro_spawn and is still owned by
+    // the handle; we borrow it here and release the handle only on success.
+    let task = unsafe {
+        Arc::increment_strong_count(t);
+        Arc::from_raw(t)
+    };
+    let r = catch_unwind(AssertUnwindSafe(|| task.join())).unwrap_or(Err(libc::EINVAL));
+    match r {
+        Ok(v) => {
+            if !result.is_null() {
+                // SAFETY: caller passes a writable pointer or NULL.
+                unsafe { *result = v as *mut c_void };
+            }
+            // SAFETY: the handle's own reference, released once on success.
+            unsafe { Arc::decrement_strong_count(t) };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// Lets the other coroutines run; on a plain thread, `sched_yield()`.
+#[no_mangle]
+pub extern "C" fn opencoro_yield() {
+    let _ = catch_unwind(|| {
+        if coro::in_coroutine() {
+            coro::yield_now();
+        } else {
+            // SAFETY: no preconditions; not our hook (we are not on a coroutine).
+            unsafe { libc::sched_yield() };
+        }
+    });
+}
+
+/// 1 when called from a runtime coroutine, 0 otherwise.
+#[no_mangle]
+pub extern "C" fn opencoro_active() -> c_int {
+    c_int::from(coro::in_coroutine())
+}

@@ -1,0 +1,176 @@
+//! Configuration, read once from `OPENCORO_*` environment variables.
+//!
+//! Owner: this module. [`init`] is called by the library constructor (or
+//! lazily by the first API call when the library was `dlopen`ed) and writes
+//! the one global [`Config`]; everything else only reads it through [`get`].
+//! A bad value prints one `opencoro:` line and the default is used.
+
+use std::sync::OnceLock;
+
+/// Default stack size of a coroutine started by `opencoro_spawn(.., 0)`.
+/// 256 KiB: enough for glibc's deep paths (getaddrinfo, printf of floats),
+/// small enough that 100k coroutines reserve only ~25 GiB of address space,
+/// of which only touched pages cost memory.
+pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
+
+/// Smallest accepted stack size.
+pub const MIN_STACK_SIZE: usize = 16 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `OPENCORO_WORKERS`: number of worker threads (default: CPUs in the
+    /// affinity mask).
+    pub workers: usize,
+    /// `OPENCORO_STACK_SIZE`: default coroutine stack size in bytes.
+    pub stack_size: usize,
+    /// `OPENCORO_GUARDED_STACKS`: how many stacks may have a guard page of
+    /// their own (each costs two kernel mappings). Past it, stacks are carved
+    /// from shared mappings and protected by a canary and depth checks.
+    pub guarded_stacks: usize,
+    /// `OPENCORO_LOG`: `debug` traces start-up and scheduling.
+    pub debug: bool,
+    /// `OPENCORO=0` turns the runtime off: every hook calls straight through
+    /// and `main` runs as without the library.
+    pub enabled: bool,
+}
+
+static CONFIG: OnceLock<Config> = OnceLock::new();
+
+/// Reads the environment once. Safe to call more than once.
+pub fn init() -> &'static Config {
+    CONFIG.get_or_init(|| {
+        let c = from_env(|k| std::env::var(k).ok());
+        crate::log::DEBUG.store(c.debug, core::sync::atomic::Ordering::Relaxed);
+        crate::debug!(
+            "config: workers={} stack_size={} guarded_stacks={} enabled={}",
+            c.workers,
+            c.stack_size,
+            c.guarded_stacks,
+            c.enabled
+        );
+        c
+    })
+}
+
+/// The configuration (initialising it on first use).
+#[inline]
+pub fn get() -> &'static Config {
+    match CONFIG.get() {
+        Some(c) => c,
+        None => init(),
+    }
+}
+
+/// Builds a configuration from a variable lookup; bad values are reported and
+/// replaced by defaults. Separate from [`init`] so tests can drive it.
+pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
+    let workers = parse(&var, "OPENCORO_WORKERS", default_workers(), |s| {
+        s.parse::<usize>().ok().filter(|&n| (1..=1024).contains(&n))
+    }, "a whole number from 1 to 1024");
+    let stack_size = parse(&var, "OPENCORO_STACK_SIZE", DEFAULT_STACK_SIZE, |s| {
+        parse_size(s).filter(|&n| (MIN_STACK_SIZE..=(1 << 32)).contains(&n))
+    }, "a size from 16K to 4G, such as 262144, 256K or 8M");
+    let guarded_stacks = parse(&var, "OPENCORO_GUARDED_STACKS", default_guarded_stacks(), |s| {
+        s.parse::<usize>().ok()
+    }, "a whole number");
+    let debug = parse(&var, "OPENCORO_LOG", false, |s| match s {
+        "debug" => Some(true),
+        "off" | "" | "warn" => Some(false),
+        _ => None,
+    }, "`debug` or `off`");
+    let enabled = parse(&var, "OPENCORO", true, |s| match s {
+        "1" | "on" => Some(true),
+        "0" | "off" => Some(false),
+        _ => None,
+    }, "0 or 1");
+    Config { workers, stack_size, guarded_stacks, debug, enabled }
+}
+
+fn parse<T: Copy + std::fmt::Display>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    f: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> T {
+    match var(name) {
+        None => default,
+        Some(raw) => match f(raw.trim()) {
+            Some(v) => v,
+            None => {
+                crate::diag!("{name}={raw:?} is not valid (expected {expected}); using the default {default}");
+                default
+            }
+        },
+    }
+}
+
+/// Parses `4096`, `64K`, `8M`, `1G` (binary units, case-insensitive).
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (digits, mult) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1usize << 10),
+        b'm' | b'M' => (&s[..s.len() - 1], 1 << 20),
+        b'g' | b'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    digits.parse::<usize>().ok()?.checked_mul(mult)
+}
+
+/// CPUs in the calling thread's affinity mask (at least 1).
+pub fn default_workers() -> usize {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            let n = libc::CPU_COUNT(&set);
+            if n > 0 {
+                return n as usize;
+            }
+        }
+    }
+    1
+}
+
+/// A quarter of `vm.max_map_count`: guarded stacks then use at most half of
+/// the process's mapping budget, leaving the rest to malloc, libraries and
+/// the program itself.
+pub fn default_guarded_stacks() -> usize {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .unwrap_or(65530)
+        / 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("64k"), Some(65536));
+        assert_eq!(parse_size("8M"), Some(8 << 20));
+        assert_eq!(parse_size("x"), None);
+        assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn bad_values_fall_back_to_defaults() {
+        let c = from_env(|k| match k {
+            "OPENCORO_WORKERS" => Some("zero".into()),
+            "OPENCORO_STACK_SIZE" => Some("1".into()),
+            _ => None,
+        });
+        assert_eq!(c.workers, default_workers());
+        assert_eq!(c.stack_size, DEFAULT_STACK_SIZE);
+        let c = from_env(|k| match k {
+            "OPENCORO_WORKERS" => Some("3".into()),
+            "OPENCORO_STACK_SIZE" => Some("64K".into()),
+            "OPENCORO" => Some("0".into()),
+            _ => None,
+        });
+        assert_eq!((c.workers, c.stack_size, c.enabled), (3, 65536, false));
+    }
+}

@@ -1,0 +1,382 @@
+//! Coroutines: the task object, its run state, and the suspend points that
+//! hooks use.
+//!
+//! A [`Task`] is one coroutine (the program's `main` or an `opencoro_spawn`ed
+//! function). Its corosensei coroutine and stack are created lazily, on the
+//! worker that first runs it, so that spawning is a small allocation and a
+//! queue push.
+//!
+//! ## Run states and the wake-up protocol
+//!
+//! ```text
+//!  SCHEDULED --worker picks--> RUNNING --suspend(Park)--> PARKED
+//!      ^                         |  ^                        |
+//!      |                  unpark |  | worker sees NOTIFIED   | unpark
+//!      |                         v  |                        |
+//!      +------------------- NOTIFIED <-----------------------+ (to SCHEDULED)
+//! ```
+//!
+//! 1. A coroutine that must wait publishes where it waits (timer, joiner list)
+//!    and then suspends with [`Request::Park`]. It is still RUNNING until the
+//!    worker, back on its own stack, moves it RUNNING -> PARKED with a CAS.
+//! 2. [`unpark`] moves PARKED -> SCHEDULED and queues the task, or, if the
+//!    task is still RUNNING (the waker beat the switch), RUNNING -> NOTIFIED.
+//! 3. If the worker's CAS in step 1 finds NOTIFIED, it queues the task again
+//!    at once. So a wake-up is never lost and a task is never queued twice.
+//! 4. Wake-ups may be stale (a timer of an earlier wait): every wait loops on
+//!    its own condition, so a spurious return only costs one extra switch.
+//!
+//! ## Thread-local state after a switch
+//!
+//! A coroutine may resume on another worker. LLVM treats the address of a
+//! thread-local as constant within a function, so code that runs on a
+//! coroutine must not read a thread-local, suspend, and read it again in the
+//! same (inlined) function. Every accessor here is `#[inline(never)]` and
+//! returns a value, never an address (design notes, fact 9).
+
+pub mod overflow;
+pub mod stack;
+
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use corosensei::{Coroutine, Yielder};
+
+pub use stack::Stack;
+
+/// What a coroutine asks of its worker when it suspends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// Requeue me at the back of the run queue.
+    Yield,
+    /// I have published my wait; park me until [`unpark`].
+    Park,
+    /// Park me until this CLOCK_MONOTONIC instant (ns), or an earlier unpark.
+    Sleep(u64),
+}
+
+/// The value a worker passes into a coroutine when it resumes it: the index
+/// of the worker (for traces; never cached by the coroutine).
+pub type Resume = usize;
+
+type Co = Coroutine<Resume, Request, (), Stack>;
+type Entry = Box<dyn FnOnce() -> usize + Send>;
+
+pub const SCHEDULED: u8 = 0;
+pub const RUNNING: u8 = 1;
+pub const PARKED: u8 = 2;
+pub const NOTIFIED: u8 = 3;
+pub const DONE: u8 = 4;
+
+/// Join state, shared by the task and whoever joins it.
+struct JoinState {
+    done: bool,
+    joined: bool,
+    result: usize,
+    /// Coroutines suspended in `join`.
+    waiters: Vec<Arc<Task>>,
+    /// Plain threads blocked on `join_cv` (std's Condvar makes a system call
+    /// on every notify, so we notify only when someone waits).
+    thread_waiters: usize,
+}
+
+/// One coroutine.
+///
+/// Fields in `Cell`/`UnsafeCell` are touched only by the thread currently
+/// running the task (it owns the task by having taken it off a queue while
+/// SCHEDULED), so they need no synchronisation; everything another thread may
+/// touch is atomic or behind `join`.
+pub struct Task {
+    state: AtomicU8,
+    /// Worker this task must run on (the program's `main`, whose thread-locals
+    /// live in the main thread), or `usize::MAX`.
+    pinned: usize,
+    stack_size: usize,
+    entry: UnsafeCell<Option<Entry>>,
+    co: UnsafeCell<Option<Co>>,
+    yielder: Cell<*const Yielder<Resume, Request>>,
+    /// errno of this coroutine while it is switched out.
+    errno: Cell<i32>,
+    /// Set while a hook runs on this coroutine: calls the runtime itself makes
+    /// (through our own exported symbols) then go straight to libc.
+    in_hook: Cell<bool>,
+    /// Stack bounds, published for the SIGSEGV handler and depth checks.
+    stack_map_start: Cell<usize>,
+    stack_bottom: Cell<usize>,
+    stack_top: Cell<usize>,
+    stack_guarded: Cell<bool>,
+    join: Mutex<JoinState>,
+    join_cv: Condvar,
+}
+
+// SAFETY: see the struct doc: the non-Sync cells are only accessed by the one
+// thread that currently runs the task, and ownership moves between threads
+// through the run queues (which synchronise).
+unsafe impl Send for Task {}
+// SAFETY: as above.
+unsafe impl Sync for Task {}
+
+thread_local! {
+    /// The task the current OS thread is running, or null (worker loop,
+    /// plain threads). Written only by the worker loop around `resume`.
+    static CURRENT: Cell<*const Task> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The task running on this thread, or null. Never inlined (see module doc).
+#[inline(never)]
+pub fn current_ptr() -> *const Task {
+    CURRENT.with(|c| c.get())
+}
+
+#[inline(never)]
+pub(crate) fn set_current(t: *const Task) {
+    CURRENT.with(|c| c.set(t));
+}
+
+/// Is the caller a runtime coroutine?
+pub fn in_coroutine() -> bool {
+    !current_ptr().is_null()
+}
+
+impl Task {
+    /// A new task that will run `entry` on a stack of `stack_size` bytes.
+    pub fn new(entry: Entry, stack_size: usize, pinned: Option<usize>) -> Arc<Task> {
+        Arc::new(Task {
+            state: AtomicU8::new(SCHEDULED),
+            pinned: pinned.unwrap_or(usize::MAX),
+            stack_size,
+            entry: UnsafeCell::new(Some(entry)),
+            co: UnsafeCell::new(None),
+            yielder: Cell::new(std::ptr::null()),
+            errno: Cell::new(0),
+            in_hook: Cell::new(false),
+            stack_map_start: Cell::new(0),
+            stack_bottom: Cell::new(0),
+            stack_top: Cell::new(0),
+            stack_guarded: Cell::new(false),
+            join: Mutex::new(JoinState { done: false, joined: false, result: 0, waiters: Vec::new(), thread_waiters: 0 }),
+            join_cv: Condvar::new(),
+        })
+    }
+
+    pub fn pinned(&self) -> Option<usize> {
+        (self.pinned != usize::MAX).then_some(self.pinned)
+    }
+
+    pub fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// (map start, usable bottom, top, guarded) of the stack, once running.
+    pub fn stack_bounds(&self) -> (usize, usize, usize, bool) {
+        (self.stack_map_start.get(), self.stack_bottom.get(), self.stack_top.get(), self.stack_guarded.get())
+    }
+
+    pub(crate) fn in_hook(&self) -> bool {
+        self.in_hook.get()
+    }
+    pub(crate) fn set_in_hook(&self, v: bool) {
+        self.in_hook.set(v)
+    }
+
+    /// Marks the task RUNNING; the caller has just taken it off a queue.
+    pub(crate) fn begin_run(&self) {
+        self.state.store(RUNNING, Ordering::Relaxed);
+    }
+
+    /// Resumes the coroutine on the calling worker until it suspends or ends.
+    /// Creates the coroutine first if this is its first run.
+    ///
+    /// # Safety
+    /// The caller owns the task (took it off a queue) and has set CURRENT.
+    pub(crate) unsafe fn resume(self: &Arc<Task>, worker: usize) -> Option<Request> {
+        // SAFETY: exclusive access per the caller's contract.
+        let co = unsafe { &mut *self.co.get() };
+        if co.is_none() {
+            *co = Some(self.create());
+        }
+        crate::sys::set_errno(self.errno.get());
+        let r = co.as_mut().expect("created above").resume(worker);
+        self.errno.set(crate::sys::errno());
+        match r {
+            corosensei::CoroutineResult::Yield(req) => Some(req),
+            corosensei::CoroutineResult::Return(()) => None,
+        }
+    }
+
+    fn create(self: &Arc<Task>) -> Co {
+        // SAFETY: exclusive access (first run, caller owns the task).
+        let entry = unsafe { (*self.entry.get()).take() }.expect("task entry runs once");
+        let stack = match stack::pool().take(self.stack_size) {
+            Ok(s) => s,
+            Err(e) => {
+                crate::diag!(
+                    "cannot allocate a {} KiB coroutine stack (errno {}); lower OPENCORO_STACK_SIZE or raise vm.max_map_count",
+                    self.stack_size / 1024,
+                    e.0
+                );
+                std::process::abort();
+            }
+        };
+        self.stack_map_start.set(stack.map_start());
+        self.stack_bottom.set(stack.bottom());
+        self.stack_top.set(stack.top());
+        self.stack_guarded.set(stack.guarded());
+        let me = Arc::as_ptr(self) as usize;
+        Coroutine::with_stack(stack, move |y: &Yielder<Resume, Request>, _worker| {
+            let me = me as *const Task;
+            // SAFETY: the worker holds an Arc to the task for as long as it runs it.
+            unsafe { (*me).yielder.set(y as *const _) };
+            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(entry)) {
+                Ok(v) => v,
+                Err(_) => {
+                    crate::diag!("a coroutine panicked inside the runtime; aborting");
+                    std::process::abort();
+                }
+            };
+            // SAFETY: as above.
+            unsafe { (*me).join.lock().unwrap_or_else(|e| e.into_inner()).result = result };
+        })
+    }
+
+    /// After the coroutine returned: give back its stack, mark it done and
+    /// wake every joiner.
+    ///
+    /// # Safety
+    /// Called once, by the worker that ran the task to completion.
+    pub(crate) unsafe fn finish(&self) {
+        // SAFETY: exclusive access per the caller's contract.
+        if let Some(co) = unsafe { (*self.co.get()).take() } {
+            let st = co.into_stack();
+            if crate::log::debug_enabled() {
+                crate::debug!("task done; its stack used {} bytes of {}", stack::used_bytes(&st), st.size());
+            }
+            stack::pool().give(st);
+        }
+        self.state.store(DONE, Ordering::Release);
+        let (waiters, threads) = {
+            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+            j.done = true;
+            (std::mem::take(&mut j.waiters), j.thread_waiters)
+        };
+        if threads > 0 {
+            self.join_cv.notify_all();
+        }
+        for w in waiters {
+            unpark(&w);
+        }
+    }
+
+    /// Did the coroutine's stack stay within bounds (carved stacks' canary)?
+    pub(crate) fn stack_ok(&self) -> bool {
+        if self.stack_guarded.get() || self.stack_bottom.get() == 0 {
+            return true;
+        }
+        stack::canary_intact(self.stack_bottom.get())
+    }
+
+    /// Worker side of step 1/3 of the protocol: the coroutine suspended with
+    /// Park. Returns true if it must be queued again at once (NOTIFIED).
+    pub(crate) fn settle_park(&self) -> bool {
+        match self.state.compare_exchange(RUNNING, PARKED, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => false,
+            Err(NOTIFIED) => {
+                self.state.store(SCHEDULED, Ordering::Relaxed);
+                true
+            }
+            Err(s) => unreachable!("task in state {s} after Park"),
+        }
+    }
+
+    /// Worker side of a Yield: the task goes back to SCHEDULED.
+    pub(crate) fn settle_yield(&self) {
+        self.state.store(SCHEDULED, Ordering::Relaxed);
+    }
+
+    /// Joins this task: waits for it to finish and returns its result.
+    /// From a coroutine it suspends; from a plain thread it blocks.
+    /// Errors: EINVAL if it was already joined, EDEADLK if it is the caller.
+    pub fn join(self: &Arc<Task>) -> Result<usize, i32> {
+        let me = current_ptr();
+        if std::ptr::eq(me, Arc::as_ptr(self)) {
+            return Err(libc::EDEADLK);
+        }
+        let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        if j.joined {
+            return Err(libc::EINVAL);
+        }
+        j.joined = true;
+        if me.is_null() {
+            j.thread_waiters += 1;
+            while !j.done {
+                j = self.join_cv.wait(j).unwrap_or_else(|e| e.into_inner());
+            }
+            return Ok(j.result);
+        }
+        if !j.done {
+            // SAFETY: `me` is the running task; the worker holds an Arc to it, so
+            // incrementing its count from the raw pointer is sound.
+            let me_arc = unsafe {
+                Arc::increment_strong_count(me);
+                Arc::from_raw(me)
+            };
+            j.waiters.push(me_arc);
+            drop(j);
+            loop {
+                suspend(Request::Park);
+                let j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+                if j.done {
+                    return Ok(j.result);
+                }
+            }
+        }
+        Ok(j.result)
+    }
+}
+
+/// Suspends the current coroutine with `req`. Must be called on a coroutine.
+#[inline(never)]
+pub fn suspend(req: Request) -> Resume {
+    let t = current_ptr();
+    debug_assert!(!t.is_null(), "suspend outside a coroutine");
+    // SAFETY: t is the running task (non-null on a coroutine); its yielder was
+    // set when the coroutine started and lives on the coroutine's own stack.
+    unsafe { (*(*t).yielder.get()).suspend(req) }
+}
+
+/// Yields the current coroutine (if any) to the others.
+pub fn yield_now() {
+    if in_coroutine() {
+        suspend(Request::Yield);
+    }
+}
+
+/// Suspends the current coroutine until CLOCK_MONOTONIC reaches `deadline_ns`.
+pub fn sleep_until(deadline_ns: u64) {
+    while crate::sys::now_ns() < deadline_ns {
+        suspend(Request::Sleep(deadline_ns));
+    }
+}
+
+/// Makes a parked task runnable (or marks a running one NOTIFIED). Callable
+/// from any thread.
+pub fn unpark(t: &Arc<Task>) {
+    let mut s = t.state.load(Ordering::Acquire);
+    loop {
+        let next = match s {
+            PARKED => SCHEDULED,
+            RUNNING => NOTIFIED,
+            _ => return,
+        };
+        match t.state.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                if next == SCHEDULED {
+                    crate::sched::schedule(t.clone());
+                }
+                return;
+            }
+            Err(actual) => s = actual,
+        }
+    }
+}

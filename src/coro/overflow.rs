@@ -1,0 +1,166 @@
+//! Stack overflow detection and its one-line report.
+//!
+//! Guarded stacks fault in their guard region; the SIGSEGV/SIGBUS handler
+//! below runs on a per-worker alternate signal stack, recognises a fault in
+//! (or a stack pointer below) the current coroutine's stack, prints
+//! `opencoro: coroutine stack overflow (N KiB stack); raise OPENCORO_STACK_SIZE`
+//! and aborts. Any other fault goes to the handler that was installed before
+//! ours, or to the default action.
+//!
+//! The handler may touch only: the CURRENT thread-local (initialised before
+//! any coroutine runs on the thread), the task's stack-bound cells (written
+//! before the coroutine first runs), the saved previous `sigaction` (written
+//! once before the handler is installed), raw `write`, `sigaction` and
+//! `abort`. No allocation, no locks.
+
+use std::cell::UnsafeCell;
+use std::sync::Once;
+
+use crate::sys::raw_write_all;
+
+/// How far below a stack's lowest mapped byte a fault still counts as that
+/// stack's overflow (a large frame can skip the guard entirely).
+const FAR_BELOW: usize = 1 << 20;
+/// Alternate signal stack per worker thread.
+const ALTSTACK_BYTES: usize = 64 * 1024;
+
+struct Saved(UnsafeCell<[libc::sigaction; 2]>);
+// SAFETY: written once inside `INSTALL.call_once` before the handler that reads
+// it is installed; read-only afterwards.
+unsafe impl Sync for Saved {}
+
+static OLD: Saved = Saved(UnsafeCell::new(
+    // SAFETY: sigaction is plain data; all-zero is SIG_DFL with an empty mask.
+    unsafe { std::mem::zeroed() },
+));
+static INSTALL: Once = Once::new();
+const SIGNALS: [i32; 2] = [libc::SIGSEGV, libc::SIGBUS];
+
+/// Installs the fault handler process-wide (once).
+pub fn install() {
+    INSTALL.call_once(|| {
+        for (i, &sig) in SIGNALS.iter().enumerate() {
+            // SAFETY: sigaction is plain data; we fill the fields the kernel reads.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = handler as *const () as usize;
+                sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut sa.sa_mask);
+                let old = &mut (*OLD.0.get())[i];
+                libc::sigaction(sig, &sa, old);
+            }
+        }
+    });
+}
+
+/// Gives the calling thread an alternate signal stack, unless it has one.
+pub fn ensure_altstack() {
+    // SAFETY: sigaltstack with a null new stack only reads the current one.
+    unsafe {
+        let mut cur: libc::stack_t = std::mem::zeroed();
+        if libc::sigaltstack(std::ptr::null(), &mut cur) == 0 && cur.ss_flags & libc::SS_DISABLE == 0 {
+            return;
+        }
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            ALTSTACK_BYTES,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return;
+        }
+        let st = libc::stack_t { ss_sp: p, ss_flags: 0, ss_size: ALTSTACK_BYTES };
+        libc::sigaltstack(&st, std::ptr::null_mut());
+    }
+}
+
+/// Prints the overflow line for a stack of `size` bytes and aborts.
+/// Async-signal-safe.
+pub fn report_and_abort(size: usize) -> ! {
+    let mut buf = [0u8; 128];
+    let mut n = 0;
+    let mut put = |s: &[u8]| {
+        for &b in s {
+            if n < buf.len() {
+                buf[n] = b;
+                n += 1;
+            }
+        }
+    };
+    put(b"opencoro: coroutine stack overflow (");
+    let mut digits = [0u8; 20];
+    let mut k = size / 1024;
+    let mut d = 0;
+    loop {
+        digits[d] = b'0' + (k % 10) as u8;
+        d += 1;
+        k /= 10;
+        if k == 0 {
+            break;
+        }
+    }
+    digits[..d].reverse();
+    put(&digits[..d]);
+    put(b" KiB stack); raise OPENCORO_STACK_SIZE\n");
+    raw_write_all(2, &buf[..n]);
+    // SAFETY: abort is async-signal-safe and never returns.
+    unsafe { libc::abort() }
+}
+
+/// Aborts with the overflow report if the calling coroutine's stack pointer
+/// is within `reserve` bytes of (or below) its usable bottom.
+#[inline]
+pub fn check_depth(t: &super::Task, reserve: usize) {
+    let (_, bottom, top, _) = t.stack_bounds();
+    let sp = crate::sys::stack_pointer();
+    if bottom != 0 && sp < bottom + reserve {
+        report_and_abort(top - bottom);
+    }
+}
+
+extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let t = super::current_ptr();
+    if !t.is_null() {
+        // SAFETY: t is this thread's running task; its bound cells are only
+        // written before it first runs. info and ctx come from the kernel.
+        let (start, bottom, top, _) = unsafe { (*t).stack_bounds() };
+        let fault = unsafe { (*info).si_addr() } as usize;
+        let sp = unsafe { (*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RSP as usize] } as usize;
+        let low = start.saturating_sub(FAR_BELOW);
+        if bottom != 0 && ((fault >= low && fault < bottom) || (sp >= low && sp < bottom)) {
+            report_and_abort(top - bottom);
+        }
+    }
+    chain(sig, info, ctx);
+}
+
+/// Passes a fault that is not a coroutine overflow to the previous handler,
+/// or restores the default action so that the faulting instruction re-faults
+/// and the process dies as it would have without us.
+fn chain(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let i = SIGNALS.iter().position(|&s| s == sig).unwrap_or(0);
+    // SAFETY: OLD is read-only once the handler is installed (see `Saved`).
+    let old = unsafe { &(*OLD.0.get())[i] };
+    let h = old.sa_sigaction;
+    if h == libc::SIG_DFL || h == libc::SIG_IGN {
+        // SAFETY: resetting the disposition is async-signal-safe.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+        return;
+    }
+    if old.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: the previous owner installed h as a three-argument handler.
+        let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) = unsafe { std::mem::transmute(h) };
+        f(sig, info, ctx);
+    } else {
+        // SAFETY: the previous owner installed h as a one-argument handler.
+        let f: extern "C" fn(i32) = unsafe { std::mem::transmute(h) };
+        f(sig);
+    }
+}

@@ -1,0 +1,341 @@
+//! Coroutine stacks: allocation, the guard-page budget, overflow canaries and
+//! the pool that reuses stacks.
+//!
+//! Two kinds of stack, chosen by the mapping budget (design notes, fact 10):
+//!
+//! ```text
+//!  guarded (2 VMAs each)                carved (no VMA of their own)
+//!  +----------------+ <- top            |  canary k+1    |  CANARY_BYTES
+//!  |  usable stack  |                   +----------------+ <- top k
+//!  +----------------+ <- bottom         |  usable k      |
+//!  |  guard, PROT_  |                   +----------------+ <- bottom k
+//!  |  NONE (64 KiB) |                   |  canary k      |  must stay zero;
+//!  +----------------+ <- map start      +----------------+  checked at every
+//!                                       |  usable k-1    |  switch of k
+//! ```
+//!
+//! A carved stack's canary sits just above the top of the stack below it,
+//! in a page that stack already touches: checking it at every switch costs
+//! no page fault and no memory.
+//!
+//! While fewer than `OPENCORO_GUARDED_STACKS` guarded stacks exist, every new
+//! stack gets its own mapping and guard: an overflow faults in the guard and the
+//! SIGSEGV handler ([`super::overflow`]) reports it. Past that budget stacks are
+//! carved from chunk mappings with no guard; an overflow is caught when the
+//! coroutine next switches (the red zone is no longer zero) or enters a hook
+//! below its stack bottom. That catch comes *after* the damage: a carved stack
+//! that overflows by more than its red zone may already have written into its
+//! neighbour. The README states this trade-off.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::sys::page_size;
+
+/// Guard region below a guarded stack. 64 KiB rather than one page, so that a
+/// frame of up to 64 KiB that skips past the usable bottom still lands in it.
+pub const GUARD_BYTES: usize = 64 * 1024;
+/// Canary below a carved stack, checked at every switch.
+pub const CANARY_BYTES: usize = 256;
+/// How long a pooled stack stays warm before idle workers may trim it.
+pub const TRIM_AGE_NS: u64 = 1_000_000_000;
+/// Bytes of carved stacks per chunk mapping.
+const CHUNK_BYTES: usize = 64 << 20;
+/// Pooled stacks kept warm per size; idle workers return the pages of the
+/// rest to the kernel (`MADV_DONTNEED`).
+const POOL_WARM: usize = 1024;
+
+/// One coroutine stack. Owned by exactly one coroutine or by the pool.
+#[derive(Debug)]
+pub struct Stack {
+    /// Lowest address of the region (guard or red zone included).
+    map_start: usize,
+    /// Lowest usable address.
+    bottom: usize,
+    /// Highest address (exclusive); the stack grows down from here.
+    top: usize,
+    guarded: bool,
+    /// The page-rounded size it was requested with (its pool class); a carved
+    /// stack's usable size is `CANARY_BYTES` less.
+    class: usize,
+    /// When the pool last got it back (CLOCK_MONOTONIC ns).
+    pooled_at: u64,
+}
+
+// SAFETY: a Stack is plain ownership of a memory range; any thread may own it.
+unsafe impl Send for Stack {}
+
+impl Stack {
+    pub fn bottom(&self) -> usize {
+        self.bottom
+    }
+    pub fn top(&self) -> usize {
+        self.top
+    }
+    pub fn map_start(&self) -> usize {
+        self.map_start
+    }
+    pub fn size(&self) -> usize {
+        self.top - self.bottom
+    }
+    pub fn guarded(&self) -> bool {
+        self.guarded
+    }
+}
+
+// SAFETY: base() and limit() describe a mapped, 16-byte aligned region owned by
+// this Stack. Guarded stacks have a guard page below `bottom`. Carved stacks do
+// not; their overflow is detected by the runtime (canary + depth checks), a
+// documented deviation from corosensei's guard-page contract.
+unsafe impl corosensei::stack::Stack for Stack {
+    fn base(&self) -> corosensei::stack::StackPointer {
+        corosensei::stack::StackPointer::new(self.top).expect("stack top is non-null")
+    }
+    fn limit(&self) -> corosensei::stack::StackPointer {
+        corosensei::stack::StackPointer::new(self.map_start).expect("stack start is non-null")
+    }
+}
+
+/// Is the top of a carved stack's red zone (just below `bottom`) still all
+/// zero? Only valid for carved stacks, whose red zone is mapped read/write.
+#[inline]
+pub fn canary_intact(bottom: usize) -> bool {
+    let p = (bottom - CANARY_BYTES) as *const u64;
+    // SAFETY: per the contract, [bottom - CANARY_BYTES, bottom) is this stack's
+    // mapped red zone; volatile so the check is never folded away.
+    (0..CANARY_BYTES / 8).all(|i| unsafe { p.add(i).read_volatile() } == 0)
+}
+
+/// How many bytes of `s` have ever been written: the distance from its top
+/// to the lowest non-zero word (a scan; for diagnostics only).
+pub fn used_bytes(s: &Stack) -> usize {
+    let words = (s.top - s.bottom) / 8;
+    let p = s.bottom as *const u64;
+    // SAFETY: [bottom, top) is mapped read/write; reading untouched pages maps
+    // the shared zero page and costs no memory.
+    let lowest = (0..words).find(|&i| unsafe { p.add(i).read_volatile() } != 0).unwrap_or(words);
+    (words - lowest) * 8
+}
+
+/// Error from stack allocation.
+#[derive(Debug, Clone, Copy)]
+pub struct AllocError(pub i32);
+
+/// Is transparent-huge-page mode `always`? Then stack mappings must opt out,
+/// or the one touched page per stack could become 2 MiB.
+fn thp_always() -> bool {
+    static ALWAYS: OnceLock<bool> = OnceLock::new();
+    *ALWAYS.get_or_init(|| {
+        std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+            .map(|s| s.contains("[always]"))
+            .unwrap_or(false)
+    })
+}
+
+fn mmap_anon(len: usize) -> Result<usize, AllocError> {
+    // SAFETY: anonymous private mapping; no existing memory is affected.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(AllocError(crate::sys::errno()));
+    }
+    if thp_always() {
+        // SAFETY: advice on the mapping we just created; failure only loses it.
+        unsafe { libc::madvise(p, len, libc::MADV_NOHUGEPAGE) };
+    }
+    Ok(p as usize)
+}
+
+/// Rounds a requested size up to whole pages, at least the configured minimum.
+pub fn round_size(size: usize) -> usize {
+    let ps = page_size();
+    size.max(crate::config::MIN_STACK_SIZE).div_ceil(ps) * ps
+}
+
+/// Carves `count` stacks of `size` bytes (page-rounded) from one new mapping,
+/// each with a guard below it (`guarded`, two VMAs per stack) or a canary
+/// (no VMA of its own; see the module doc for the layout). `mprotect` on
+/// never-touched pages needs no TLB shootdown, so carving guarded stacks in
+/// bulk costs one cheap call per guard.
+pub fn carve(size: usize, count: usize, guarded: bool) -> Result<Vec<Stack>, AllocError> {
+    let size = round_size(size);
+    let (pad, slot) = if guarded { (0, GUARD_BYTES + size) } else { (page_size(), size) };
+    let len = pad + slot * count;
+    let start = mmap_anon(len)?;
+    let mut out = Vec::with_capacity(count);
+    // Highest first: the pool pops from the end, so stacks of a fresh chunk
+    // are handed out lowest first. A carved stack's canary is then read only
+    // after the stack below it has written its top page; reading it earlier
+    // would map the shared zero page there, and that stack's first write
+    // would cost a copy-on-write fault with a TLB flush on every core.
+    for i in (0..count).rev() {
+        let s = start + pad + i * slot;
+        let stack = if guarded {
+            // SAFETY: the guard lies inside the mapping we just created.
+            if unsafe { libc::mprotect(s as *mut _, GUARD_BYTES, libc::PROT_NONE) } != 0 {
+                let e = crate::sys::errno();
+                // SAFETY: unmapping our own fresh mapping, no stack of it handed out.
+                unsafe { libc::munmap(start as *mut _, len) };
+                return Err(AllocError(e));
+            }
+            Stack { map_start: s, bottom: s + GUARD_BYTES, top: s + slot, guarded, class: size, pooled_at: 0 }
+        } else {
+            // The top CANARY_BYTES of each slot are the canary of the stack
+            // above; the first canary lives in the pad page.
+            Stack { map_start: s - CANARY_BYTES, bottom: s, top: s + size - CANARY_BYTES, guarded, class: size, pooled_at: 0 }
+        };
+        out.push(stack);
+    }
+    Ok(out)
+}
+
+#[derive(Default)]
+struct SizeClass {
+    /// Recently used stacks, pages still resident: the newest is handed out
+    /// first, the oldest trimmed first.
+    warm: VecDeque<Stack>,
+    /// Stacks whose pages were returned to the kernel by `trim`.
+    cold: Vec<Stack>,
+}
+
+/// The process-wide stack pool.
+///
+/// Owner: this module. Any worker (or a plain thread spawning a coroutine)
+/// takes and returns stacks under the one mutex. Stacks are never unmapped
+/// (unmapping costs a TLB shootdown on every core and the budget is in
+/// mappings, not bytes); idle workers [`Pool::trim`] the warm lists beyond
+/// `POOL_WARM` so a burst's memory is given back off the hot path.
+pub struct Pool {
+    classes: Mutex<HashMap<usize, SizeClass>>,
+    /// Guarded stacks in existence; changed only under the mutex.
+    guarded_live: AtomicUsize,
+    guarded_limit: usize,
+    /// Stacks carved without a guard so far (statistics).
+    pub carved: AtomicUsize,
+    /// Some warm list is longer than `POOL_WARM` (a hint for `trim`).
+    over: AtomicBool,
+}
+
+impl Pool {
+    pub fn new(guarded_limit: usize) -> Self {
+        Pool {
+            classes: Mutex::new(HashMap::new()),
+            guarded_live: AtomicUsize::new(0),
+            guarded_limit,
+            carved: AtomicUsize::new(0),
+            over: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, SizeClass>> {
+        self.classes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a stack of at least `size` bytes: a pooled one of that size, or
+    /// a freshly carved chunk's worth, guarded while the budget allows.
+    pub fn take(&self, size: usize) -> Result<Stack, AllocError> {
+        let size = round_size(size);
+        let mut classes = self.lock();
+        let class = classes.entry(size).or_default();
+        if let Some(s) = class.warm.pop_back().or_else(|| class.cold.pop()) {
+            return Ok(s);
+        }
+        let per_chunk = (CHUNK_BYTES / (size + GUARD_BYTES)).clamp(1, 256);
+        let budget = self.guarded_limit.saturating_sub(self.guarded_live.load(Ordering::Relaxed));
+        let mut chunk = if budget > 0 {
+            let n = per_chunk.min(budget);
+            let c = carve(size, n, true)?;
+            self.guarded_live.fetch_add(n, Ordering::Relaxed);
+            c
+        } else {
+            let c = carve(size, per_chunk, false)?;
+            self.carved.fetch_add(per_chunk, Ordering::Relaxed);
+            crate::debug!("stack pool: guard budget spent; carved {per_chunk} unguarded {} KiB stacks", size / 1024);
+            c
+        };
+        let s = chunk.pop().expect("a chunk holds at least one stack");
+        class.cold.extend(chunk);
+        Ok(s)
+    }
+
+    /// Returns a stack whose coroutine has finished.
+    pub fn give(&self, mut s: Stack) {
+        s.pooled_at = crate::sys::now_ns();
+        let mut classes = self.lock();
+        let class = classes.entry(s.class).or_default();
+        class.warm.push_back(s);
+        if class.warm.len() > POOL_WARM {
+            self.over.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Returns the pages of up to `max` warm stacks beyond `POOL_WARM` per
+    /// size, pooled for longer than `TRIM_AGE`, to the kernel. Called by idle
+    /// workers. Returns how many. (Every `MADV_DONTNEED` interrupts all
+    /// cores for a TLB flush, so a burst's stacks are left alone until the
+    /// burst is over.)
+    pub fn trim(&self, max: usize) -> usize {
+        if !self.over.load(Ordering::Relaxed) {
+            return 0;
+        }
+        let mut batch = Vec::new();
+        {
+            let mut classes = self.lock();
+            let mut still_over = false;
+            for class in classes.values_mut() {
+                let old = crate::sys::now_ns().saturating_sub(TRIM_AGE_NS);
+                while class.warm.len() > POOL_WARM
+                    && batch.len() < max
+                    && class.warm.front().is_some_and(|s| s.pooled_at < old)
+                {
+                    batch.extend(class.warm.pop_front());
+                }
+                still_over |= class.warm.len() > POOL_WARM;
+            }
+            self.over.store(still_over, Ordering::Relaxed);
+        }
+        let n = batch.len();
+        let ps = page_size();
+        for s in &batch {
+            // Whole pages only, and never the top page of a carved stack,
+            // which holds the canary of the stack above it.
+            let (lo, hi) = (s.bottom.div_ceil(ps) * ps, (s.top / ps) * ps);
+            if hi > lo {
+                // SAFETY: the stack is out of the pool and unused: no coroutine
+                // runs on it; the range stays mapped and reads as zero again.
+                unsafe { libc::madvise(lo as *mut _, hi - lo, libc::MADV_DONTNEED) };
+            }
+        }
+        let mut classes = self.lock();
+        for s in batch {
+            classes.entry(s.class).or_default().cold.push(s);
+        }
+        n
+    }
+
+    /// Is there anything `trim` may have to do (now or after `TRIM_AGE_NS`)?
+    pub fn wants_trim(&self) -> bool {
+        self.over.load(Ordering::Relaxed)
+    }
+
+    /// Guarded stacks currently in existence.
+    pub fn guarded_live(&self) -> usize {
+        self.guarded_live.load(Ordering::Relaxed)
+    }
+}
+
+static POOL: OnceLock<Pool> = OnceLock::new();
+
+/// The process-wide pool, sized from the configuration.
+pub fn pool() -> &'static Pool {
+    POOL.get_or_init(|| Pool::new(crate::config::get().guarded_stacks))
+}

@@ -1,0 +1,152 @@
+//! Interposed libc symbols, grouped by family.
+//!
+//! Every hook is declared once, as one line of a [`hooks!`] table. The macro
+//! owns what every hook must do the same way:
+//!
+//! 1. export the symbol under libc's name (feature `preload`);
+//! 2. resolve the real function lazily with `dlsym(RTLD_NEXT, name)`;
+//! 3. call straight through when the caller is not a runtime coroutine, the
+//!    runtime is off or not started, the process is a forked child, or the
+//!    runtime itself is the caller (a hook already runs on this coroutine);
+//! 4. otherwise run the family's handler with the real function at hand,
+//!    catching any panic (it falls back to the real call: no unwinding ever
+//!    crosses the C boundary).
+//!
+//! Handlers set errno themselves where they produce a result without libc.
+
+pub mod sleep;
+pub mod start;
+pub mod thread;
+
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+use crate::coro::{self, Task};
+
+/// Bytes a hook needs below the caller's stack pointer; a coroutine that
+/// calls a hook with less left has overflowed (carved stacks have no guard).
+const HOOK_STACK_RESERVE: usize = 2048;
+
+/// Set in a child after `fork`: the runtime's threads do not exist there, so
+/// hooks call straight through (full support for fork comes later).
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn mark_forked() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
+/// A lazily resolved libc symbol (the next definition after ours).
+pub struct RealSym {
+    name: &'static str,
+    ptr: AtomicPtr<libc::c_void>,
+}
+
+impl RealSym {
+    /// `name` must end with a NUL byte.
+    pub const fn new(name: &'static str) -> Self {
+        RealSym { name, ptr: AtomicPtr::new(std::ptr::null_mut()) }
+    }
+
+    /// The real function's address; aborts with a diagnostic if libc lacks it.
+    #[inline]
+    pub fn get(&self) -> *mut libc::c_void {
+        let p = self.ptr.load(Ordering::Relaxed);
+        if !p.is_null() {
+            return p;
+        }
+        self.resolve()
+    }
+
+    #[cold]
+    fn resolve(&self) -> *mut libc::c_void {
+        // SAFETY: name is NUL-terminated (constructor contract); dlsym has no
+        // other precondition and is not interposed by us.
+        let p = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr().cast()) };
+        if p.is_null() {
+            crate::diag!("cannot find the real {} in the libraries after opencoro", self.name.trim_end_matches('\0'));
+            std::process::abort();
+        }
+        self.ptr.store(p, Ordering::Relaxed);
+        p
+    }
+}
+
+/// Proof that the caller is a runtime coroutine inside a hook. While it
+/// lives, nested hook calls on this coroutine go straight to libc.
+pub struct Guard {
+    task: *const Task,
+}
+
+impl Guard {
+    /// Enters a hook, or returns None if the call must go straight to libc.
+    #[inline]
+    pub fn enter() -> Option<Guard> {
+        let t = coro::current_ptr();
+        if t.is_null() || FORKED.load(Ordering::Relaxed) {
+            return None;
+        }
+        // SAFETY: non-null CURRENT is the task this thread is running; the
+        // worker holds a reference to it for the whole run.
+        let task = unsafe { &*t };
+        if task.in_hook() {
+            return None;
+        }
+        coro::overflow::check_depth(task, HOOK_STACK_RESERVE);
+        task.set_in_hook(true);
+        Some(Guard { task: t })
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // SAFETY: the task outlives the hook call it is running (possibly on
+        // another worker now: the pointer, unlike CURRENT, stays valid).
+        unsafe { (*self.task).set_in_hook(false) };
+    }
+}
+
+/// Declares a family of hooks, one line each:
+/// `fn name(arg: Type, ...) -> Ret => handler;` where
+/// `handler(real, arg, ...) -> Ret` is an `unsafe fn` and `real` is libc's
+/// function of the same name.
+macro_rules! hooks {
+    ($( fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path ; )*) => {
+        $(
+            #[cfg_attr(feature = "preload", no_mangle)]
+            #[doc = concat!("Interposed `", stringify!($name), "`.")]
+            ///
+            /// # Safety
+            /// The same contract as the libc function of this name.
+            pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+                type Real = unsafe extern "C" fn($($ty),*) -> $ret;
+                static REAL: $crate::hooks::RealSym = $crate::hooks::RealSym::new(concat!(stringify!($name), "\0"));
+                // SAFETY: REAL is libc's symbol of this very name, whose C type is `Real`.
+                let real: Real = unsafe { core::mem::transmute::<*mut libc::c_void, Real>(REAL.get()) };
+                let Some(_guard) = $crate::hooks::Guard::enter() else {
+                    // SAFETY: a straight call with the caller's own arguments.
+                    return unsafe { real($($arg),*) };
+                };
+                // SAFETY: the handler honours the libc contract the caller relies on.
+                let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe { $handler(real, $($arg),*) }));
+                match r {
+                    Ok(v) => v,
+                    Err(_) => {
+                        $crate::diag!(concat!("internal error in the ", stringify!($name), " hook; calling libc directly"));
+                        // SAFETY: as in the straight call above.
+                        unsafe { real($($arg),*) }
+                    }
+                }
+            }
+        )*
+        /// Every symbol this family interposes.
+        pub const SYMBOLS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+pub(crate) use hooks;
+
+/// Every libc symbol the library interposes, across families.
+pub fn all_symbols() -> Vec<&'static str> {
+    let mut v = vec!["__libc_start_main"];
+    v.extend_from_slice(sleep::SYMBOLS);
+    v.extend_from_slice(thread::SYMBOLS);
+    v
+}

@@ -1,0 +1,104 @@
+//! The sleep family: `sleep`, `usleep`, `nanosleep`, `clock_nanosleep`,
+//! `sched_yield`. Inside a coroutine they suspend only that coroutine.
+//!
+//! Invalid arguments (NULL, negative seconds, `tv_nsec` outside 0..1e9) and
+//! clocks other than CLOCK_REALTIME / CLOCK_MONOTONIC are handed to libc,
+//! which answers them at once with its own result and errno. A sleep of zero
+//! yields once, so that busy `usleep(0)` loops let the others run.
+
+use libc::{c_int, c_uint, clockid_t, timespec, useconds_t};
+
+use crate::coro;
+use crate::hooks::hooks;
+use crate::sys::{clock_ns, now_ns};
+
+hooks! {
+    fn sleep(secs: c_uint) -> c_uint => on_sleep;
+    fn usleep(usec: useconds_t) -> c_int => on_usleep;
+    fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int => on_nanosleep;
+    fn clock_nanosleep(clock: clockid_t, flags: c_int, req: *const timespec, rem: *mut timespec) -> c_int => on_clock_nanosleep;
+    fn sched_yield() -> c_int => on_sched_yield;
+}
+
+const NS: u64 = 1_000_000_000;
+
+/// Sleeps the current coroutine for `ns` nanoseconds (yielding once for 0).
+fn sleep_for(ns: u64) {
+    if ns == 0 {
+        coro::yield_now();
+    } else {
+        coro::sleep_until(now_ns().saturating_add(ns));
+    }
+}
+
+/// A valid relative or absolute time as nanoseconds, or None for what the
+/// kernel rejects with EINVAL / EFAULT.
+fn valid_ns(req: *const timespec) -> Option<u64> {
+    if req.is_null() {
+        return None;
+    }
+    // SAFETY: non-null; the caller promises a readable timespec, as for libc.
+    let ts = unsafe { *req };
+    if ts.tv_sec < 0 || !(0..NS as i64).contains(&ts.tv_nsec) {
+        return None;
+    }
+    Some((ts.tv_sec as u64).saturating_mul(NS).saturating_add(ts.tv_nsec as u64))
+}
+
+unsafe fn on_sleep(_real: unsafe extern "C" fn(c_uint) -> c_uint, secs: c_uint) -> c_uint {
+    sleep_for(secs as u64 * NS);
+    0
+}
+
+unsafe fn on_usleep(_real: unsafe extern "C" fn(useconds_t) -> c_int, usec: useconds_t) -> c_int {
+    sleep_for(usec as u64 * 1000);
+    0
+}
+
+unsafe fn on_nanosleep(
+    real: unsafe extern "C" fn(*const timespec, *mut timespec) -> c_int,
+    req: *const timespec,
+    rem: *mut timespec,
+) -> c_int {
+    match valid_ns(req) {
+        Some(ns) => {
+            sleep_for(ns);
+            0
+        }
+        // SAFETY: libc rejects these at once without blocking.
+        None => unsafe { real(req, rem) },
+    }
+}
+
+unsafe fn on_clock_nanosleep(
+    real: unsafe extern "C" fn(clockid_t, c_int, *const timespec, *mut timespec) -> c_int,
+    clock: clockid_t,
+    flags: c_int,
+    req: *const timespec,
+    rem: *mut timespec,
+) -> c_int {
+    let supported = matches!(clock, libc::CLOCK_MONOTONIC | libc::CLOCK_REALTIME) && flags & !libc::TIMER_ABSTIME == 0;
+    let ns = match valid_ns(req) {
+        Some(ns) if supported => ns,
+        // SAFETY: other clocks and flags keep libc's behaviour (they may block
+        // this worker); invalid arguments are rejected by libc at once.
+        _ => return unsafe { real(clock, flags, req, rem) },
+    };
+    if flags & libc::TIMER_ABSTIME == 0 {
+        sleep_for(ns);
+    } else {
+        // An absolute deadline on `clock`, converted to CLOCK_MONOTONIC now.
+        let now = clock_ns(clock);
+        if ns > now {
+            coro::sleep_until(now_ns().saturating_add(ns - now));
+        } else {
+            coro::yield_now();
+        }
+    }
+    0
+}
+
+unsafe fn on_sched_yield(_real: unsafe extern "C" fn() -> c_int) -> c_int {
+    coro::yield_now();
+    0
+}

@@ -1,0 +1,79 @@
+//! Process entry: `__libc_start_main` is interposed so that the program's
+//! `main` runs as the first coroutine, on the main thread as worker 0.
+//!
+//! glibc calls the program's own constructors inside `__libc_start_main`,
+//! before `main`; they still run natively. Then our trampoline starts the
+//! runtime and runs `main` on a coroutine whose stack is as large as the
+//! main thread's would be (the soft `RLIMIT_STACK`, 8 MiB when unlimited, or
+//! `OPENCORO_STACK_SIZE` if larger). When `main` returns, glibc calls
+//! `exit` with its result, as it always does, whatever other coroutines
+//! still run.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use libc::{c_char, c_int, c_void};
+
+use crate::hooks::RealSym;
+
+type MainFn = unsafe extern "C" fn(c_int, *mut *mut c_char, *mut *mut c_char) -> c_int;
+type Hook = Option<unsafe extern "C" fn()>;
+type StartFn = unsafe extern "C" fn(MainFn, c_int, *mut *mut c_char, Hook, Hook, Hook, *mut c_void) -> c_int;
+
+/// The program's `main`, stored by the hook for the trampoline (written
+/// once, on the main thread, before the trampoline can run).
+static MAIN: AtomicUsize = AtomicUsize::new(0);
+static REAL: RealSym = RealSym::new("__libc_start_main\0");
+
+/// Default main stack when `RLIMIT_STACK` is unlimited.
+const UNLIMITED_MAIN_STACK: usize = 8 << 20;
+/// Upper bound for the main coroutine's stack reservation.
+const MAX_MAIN_STACK: usize = 4 << 30;
+
+/// Interposed `__libc_start_main`.
+///
+/// # Safety
+/// Called by the C runtime's `_start` with the C runtime's arguments.
+#[cfg_attr(feature = "preload", no_mangle)]
+pub unsafe extern "C" fn __libc_start_main(
+    main: MainFn,
+    argc: c_int,
+    argv: *mut *mut c_char,
+    init: Hook,
+    fini: Hook,
+    rtld_fini: Hook,
+    stack_end: *mut c_void,
+) -> c_int {
+    // SAFETY: REAL is glibc's __libc_start_main, whose type is StartFn.
+    let real: StartFn = unsafe { std::mem::transmute::<*mut c_void, StartFn>(REAL.get()) };
+    if !crate::config::get().enabled {
+        // SAFETY: a straight call with the C runtime's own arguments.
+        return unsafe { real(main, argc, argv, init, fini, rtld_fini, stack_end) };
+    }
+    MAIN.store(main as usize, Ordering::Relaxed);
+    crate::sched::announce_main_worker();
+    // SAFETY: as above, with our trampoline in place of main.
+    unsafe { real(trampoline, argc, argv, init, fini, rtld_fini, stack_end) }
+}
+
+unsafe extern "C" fn trampoline(argc: c_int, argv: *mut *mut c_char, envp: *mut *mut c_char) -> c_int {
+    let main_addr = MAIN.load(Ordering::Relaxed);
+    let (argv, envp) = (argv as usize, envp as usize);
+    let entry = Box::new(move || {
+        // SAFETY: MAIN holds the program's main, stored by the hook above.
+        let main: MainFn = unsafe { std::mem::transmute::<usize, MainFn>(main_addr) };
+        // SAFETY: the arguments glibc prepared for main.
+        unsafe { main(argc, argv as *mut *mut c_char, envp as *mut *mut c_char) as u32 as usize }
+    });
+    crate::sched::run_main(entry, main_stack_size()) as u32 as c_int
+}
+
+/// The main coroutine's stack size.
+pub fn main_stack_size() -> usize {
+    // SAFETY: getrlimit fills the struct.
+    let soft = unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_STACK, &mut rl) == 0 { rl.rlim_cur } else { libc::RLIM_INFINITY }
+    };
+    let from_limit = if soft == libc::RLIM_INFINITY { UNLIMITED_MAIN_STACK } else { soft as usize };
+    from_limit.max(crate::config::get().stack_size).min(MAX_MAIN_STACK)
+}

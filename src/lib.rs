@@ -1,0 +1,38 @@
+//! opencoro: runs unmodified Linux programs on stackful coroutines.
+//!
+//! `LD_PRELOAD=libopencoro.so ./app` makes the program's `main` the first
+//! coroutine and turns its blocking calls into suspensions of that coroutine
+//! only. See `DESIGN` in the README for the parts:
+//!
+//! - [`config`]: `OPENCORO_*` switches, read once.
+//! - [`coro`]: tasks, stacks, overflow detection, suspend points.
+//! - [`sched`]: workers, queues, stealing, idle/park protocol.
+//! - [`timer`]: deadlines for sleeps.
+//! - [`hooks`]: interposed libc symbols, one table per family.
+//! - [`capi`]: the C API of `opencoro.h`.
+//! - [`sys`], [`log`]: raw system calls and diagnostics that never re-enter
+//!   our own hooks.
+
+pub mod log;
+
+pub mod capi;
+pub mod config;
+pub mod coro;
+pub mod hooks;
+pub mod sched;
+pub mod sys;
+pub mod timer;
+
+/// Library constructor: reads the configuration and registers the fork
+/// handler. Starts no thread and waits for none, so it is safe under the
+/// loader lock when the library is `dlopen`ed.
+#[ctor::ctor(unsafe)]
+fn opencoro_init() {
+    config::init();
+    // SAFETY: registering a plain function; it only stores to an atomic.
+    unsafe { libc::pthread_atfork(None, None, Some(after_fork_child)) };
+}
+
+extern "C" fn after_fork_child() {
+    hooks::mark_forked();
+}

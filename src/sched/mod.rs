@@ -1,0 +1,199 @@
+//! The scheduler: worker threads, run queues, stealing, parking.
+//!
+//! ## Glossary
+//!
+//! - **task**: one coroutine ([`crate::coro::Task`]).
+//! - **worker**: an OS thread running the loop in [`worker`]. With
+//!   `LD_PRELOAD` the process's main thread is worker 0 and runs the
+//!   program's `main` as a task pinned to it; workers 1..N are threads we
+//!   start. When the library was `dlopen`ed, all N workers are our threads.
+//! - **local queue**: each worker's crossbeam-deque `Worker` (FIFO). Tasks a
+//!   worker spawns or wakes go there; idle workers steal half of a random
+//!   victim's queue.
+//! - **injector**: the global queue for tasks queued by threads that are not
+//!   workers. Every 61st tick a worker looks there first (Go's rule), so it is
+//!   never starved by busy local queues.
+//! - **inbox**: per-worker queue for tasks pinned to that worker (the
+//!   program's `main`, whose `__thread` data lives in the main thread's TLS
+//!   and so must not migrate).
+//! - **driver**: the one sleeping worker that waits on the poller with the
+//!   earliest timer as timeout; see [`idle`] for the wake-up protocol.
+//!
+//! ## Lifetime
+//!
+//! The runtime is built on first use (the wrapped `main`, or the first
+//! `opencoro_spawn` when the library was `dlopen`ed) and never torn down: the
+//! process exits through `exit()` as usual, with workers still parked.
+//! Nothing waits for a thread it started, so start-up cannot deadlock on the
+//! loader lock.
+
+pub mod idle;
+pub mod park;
+pub mod worker;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once, OnceLock};
+
+use crossbeam_deque::{Injector, Stealer, Worker};
+
+use crate::coro::Task;
+use crate::timer::Timers;
+use idle::{Idle, Wake};
+use park::Parker;
+
+/// Stack size of the worker threads we start: they run only the scheduler
+/// loop and signal handlers; coroutines have stacks of their own.
+const WORKER_THREAD_STACK: usize = 256 * 1024;
+
+/// State shared across all workers.
+pub struct Runtime {
+    pub(crate) injector: Injector<Arc<Task>>,
+    pub(crate) stealers: Vec<Stealer<Arc<Task>>>,
+    pub(crate) inboxes: Vec<Injector<Arc<Task>>>,
+    pub(crate) idle: Idle,
+    pub(crate) parkers: Vec<Parker>,
+    pub(crate) poller: polling::Poller,
+    pub(crate) timers: Timers<Arc<Task>>,
+    /// Local queues not yet claimed by their worker thread.
+    deques: Mutex<Vec<Option<Worker<Arc<Task>>>>>,
+    /// The main thread is (or will be) worker 0.
+    main_mode: bool,
+}
+
+static RT: OnceLock<Runtime> = OnceLock::new();
+static THREADS: Once = Once::new();
+/// Set by the `__libc_start_main` hook before the program's constructors
+/// run: the main thread will become worker 0.
+static MAIN_MODE: AtomicBool = AtomicBool::new(false);
+
+/// Declares that the main thread will become worker 0 (preload mode).
+pub fn announce_main_worker() {
+    MAIN_MODE.store(true, Ordering::Relaxed);
+}
+
+/// The runtime, if it has been started.
+#[inline]
+pub fn try_runtime() -> Option<&'static Runtime> {
+    RT.get()
+}
+
+/// The runtime, starting it (and its worker threads) on first use.
+pub fn runtime() -> &'static Runtime {
+    let rt = RT.get_or_init(build);
+    THREADS.call_once(|| start_threads(rt));
+    rt
+}
+
+fn build() -> Runtime {
+    let cfg = crate::config::get();
+    let n = cfg.workers;
+    let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
+    let stealers = deques.iter().map(|d| d.stealer()).collect();
+    let poller = match polling::Poller::new() {
+        Ok(p) => p,
+        Err(e) => {
+            crate::diag!("cannot create the poller ({e}); aborting");
+            std::process::abort();
+        }
+    };
+    crate::coro::overflow::install();
+    let main_mode = MAIN_MODE.load(Ordering::Relaxed);
+    crate::debug!("runtime: {n} workers, main thread is worker 0: {main_mode}");
+    Runtime {
+        injector: Injector::new(),
+        stealers,
+        inboxes: (0..n).map(|_| Injector::new()).collect(),
+        idle: Idle::new(),
+        parkers: (0..n).map(|_| Parker::new()).collect(),
+        poller,
+        timers: Timers::new(),
+        deques: Mutex::new(deques.into_iter().map(Some).collect()),
+        main_mode,
+    }
+}
+
+fn start_threads(rt: &'static Runtime) {
+    let first = usize::from(rt.main_mode);
+    for i in first..rt.workers() {
+        let Some(deque) = rt.take_deque(i) else { continue };
+        let r = std::thread::Builder::new()
+            .name(format!("opencoro-w{i}"))
+            .stack_size(WORKER_THREAD_STACK)
+            .spawn(move || worker::run(rt, i, deque, None));
+        if let Err(e) = r {
+            crate::diag!("cannot start worker thread {i} ({e}); running with fewer workers");
+        }
+    }
+}
+
+impl Runtime {
+    pub fn workers(&self) -> usize {
+        self.stealers.len()
+    }
+
+    fn take_deque(&self, i: usize) -> Option<Worker<Arc<Task>>> {
+        self.deques.lock().unwrap_or_else(|e| e.into_inner())[i].take()
+    }
+
+    /// Performs a wake-up decided by [`Idle`].
+    pub(crate) fn wake(&self, w: Option<Wake>) {
+        match w {
+            None => {}
+            Some(Wake::Parker(i)) => {
+                crate::debug!("wake worker {i}");
+                self.parkers[i].unpark()
+            }
+            Some(Wake::Driver(i)) => {
+                crate::debug!("wake driving worker {i}");
+                self.notify_driver()
+            }
+        }
+    }
+
+    pub(crate) fn notify_driver(&self) {
+        let _ = self.poller.notify();
+    }
+}
+
+/// Queues a runnable task: to its pinned worker's inbox, to the calling
+/// worker's local queue, or (from a plain thread) to the injector; then wakes
+/// a sleeping worker if one is needed.
+#[inline(never)]
+pub fn schedule(t: Arc<Task>) {
+    let rt = runtime();
+    if let Some(w) = t.pinned() {
+        rt.inboxes[w].push(t);
+        rt.wake(rt.idle.wake_worker(w));
+        return;
+    }
+    if !worker::push_local(t.clone()) {
+        rt.injector.push(t);
+    }
+    rt.wake(rt.idle.wake_any());
+}
+
+/// Creates a task running `entry` and queues it.
+pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc<Task> {
+    let size = if stack_size == 0 { crate::config::get().stack_size } else { stack_size };
+    let t = Task::new(entry, size, None);
+    schedule(t.clone());
+    t
+}
+
+/// Runs `main` as a task pinned to the calling thread, which becomes worker 0,
+/// until that task returns; returns its result. Other tasks keep running on
+/// the other workers afterwards, as threads would while `exit` runs.
+pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> usize {
+    announce_main_worker();
+    let rt = runtime();
+    let Some(deque) = rt.take_deque(0) else {
+        // Worker 0 was started as a thread (the runtime came up before the
+        // main hook announced itself): run main directly.
+        crate::diag!("the runtime started before main; main runs outside it");
+        return main();
+    };
+    let t = Task::new(main, stack_size, Some(0));
+    schedule(t.clone());
+    worker::run(rt, 0, deque, Some(&t));
+    t.join().unwrap_or(0)
+}

@@ -1,0 +1,276 @@
+//! The worker loop: find a task, run it until it suspends, act on what it
+//! asked for; when there is nothing to run, fire timers and sleep.
+//!
+//! The loop runs on the worker's own OS-thread stack and never migrates, so
+//! it may keep thread-local addresses; coroutines may not (see `coro`).
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_deque::{Steal, Worker};
+
+use super::Runtime;
+use crate::coro::{self, Request, Task};
+
+/// Every this many ticks a worker looks at the injector first and checks
+/// timers even while busy (Go checks its global run queue every 61 ticks).
+const FAIRNESS_TICKS: u32 = 61;
+
+/// Stacks an idle worker returns to the kernel before it checks again for
+/// work (bounds the delay trimming adds to a wake-up).
+const TRIM_BATCH: usize = 64;
+
+/// State owned by one worker thread.
+pub(crate) struct Local {
+    index: usize,
+    deque: Worker<Arc<Task>>,
+    tick: Cell<u32>,
+    rng: Cell<u64>,
+    /// Woken from sleep and not yet found work (see `idle`).
+    searching: Cell<bool>,
+    events: RefCell<polling::Events>,
+    due: RefCell<Vec<Arc<Task>>>,
+}
+
+thread_local! {
+    /// The worker loop running on this thread, or null. Set for the loop's
+    /// duration; the `Local` lives on the loop's stack frame.
+    static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Pushes onto the calling worker's local queue. Returns false when the
+/// caller is not a worker. Never inlined: may be called from a coroutine.
+#[inline(never)]
+pub(crate) fn push_local(t: Arc<Task>) -> bool {
+    let l = LOCAL.with(|c| c.get());
+    if l.is_null() {
+        return false;
+    }
+    // SAFETY: LOCAL points to the Local of the loop running on this very
+    // thread (it outlives every coroutine it resumes); Worker::push takes &self.
+    unsafe { (*l).deque.push(t) };
+    true
+}
+
+/// The index of the worker running on this thread, if any.
+#[inline(never)]
+pub fn current_worker() -> Option<usize> {
+    let l = LOCAL.with(|c| c.get());
+    // SAFETY: as in push_local.
+    (!l.is_null()).then(|| unsafe { (*l).index })
+}
+
+/// Runs worker `index` until `until` (if given) has finished.
+pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, until: Option<&Arc<Task>>) {
+    let local = Local {
+        index,
+        deque,
+        tick: Cell::new(0),
+        rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+        searching: Cell::new(false),
+        events: RefCell::new(polling::Events::new()),
+        due: RefCell::new(Vec::new()),
+    };
+    crate::coro::overflow::ensure_altstack();
+    LOCAL.with(|c| c.set(&local));
+    crate::debug!("worker {index} starts");
+    loop {
+        if until.is_some_and(|t| t.state() == coro::DONE) {
+            break;
+        }
+        let tick = local.tick.get().wrapping_add(1);
+        local.tick.set(tick);
+        if tick % FAIRNESS_TICKS == 0 {
+            fire_timers(rt, &local);
+        }
+        if let Some(t) = find_task(rt, &local, tick) {
+            found_work(rt, &local);
+            run_task(rt, &local, t);
+            continue;
+        }
+        if fire_timers(rt, &local) > 0 {
+            continue;
+        }
+        if crate::coro::stack::pool().trim(TRIM_BATCH) > 0 {
+            continue;
+        }
+        sleep(rt, &local);
+    }
+    LOCAL.with(|c| c.set(std::ptr::null()));
+    crate::debug!("worker {index} leaves");
+}
+
+/// A searching worker found work: if it was the last searcher and others
+/// sleep, wake one more so queued work keeps spreading (Go's `wakep` rule).
+fn found_work(rt: &Runtime, local: &Local) {
+    if local.searching.replace(false) && rt.idle.stop_searching() {
+        rt.wake(rt.idle.wake_any());
+    }
+}
+
+fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
+    let inbox = &rt.inboxes[local.index];
+    if tick % FAIRNESS_TICKS == 0 {
+        if let Some(t) = steal_into(&rt.injector, local) {
+            return Some(t);
+        }
+    }
+    // Alternate between the pinned inbox and the local queue so neither
+    // starves the other.
+    if tick & 1 == 0 {
+        if let Some(t) = take_one(inbox).or_else(|| local.deque.pop()) {
+            return Some(t);
+        }
+    } else if let Some(t) = local.deque.pop().or_else(|| take_one(inbox)) {
+        return Some(t);
+    }
+    if let Some(t) = steal_into(&rt.injector, local) {
+        return Some(t);
+    }
+    steal_from_peers(rt, local)
+}
+
+fn take_one(q: &crossbeam_deque::Injector<Arc<Task>>) -> Option<Arc<Task>> {
+    loop {
+        match q.steal() {
+            Steal::Success(t) => return Some(t),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
+        }
+    }
+}
+
+fn steal_into(q: &crossbeam_deque::Injector<Arc<Task>>, local: &Local) -> Option<Arc<Task>> {
+    loop {
+        match q.steal_batch_and_pop(&local.deque) {
+            Steal::Success(t) => return Some(t),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
+        }
+    }
+}
+
+/// Steals half of a random peer's queue (then tries the others in order).
+fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
+    let n = rt.stealers.len();
+    if n <= 1 {
+        return None;
+    }
+    // xorshift64*: cheap, per-worker, good enough to pick a victim.
+    let mut x = local.rng.get();
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    local.rng.set(x);
+    let start = (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n;
+    for k in 0..n {
+        let v = (start + k) % n;
+        if v == local.index {
+            continue;
+        }
+        loop {
+            match rt.stealers[v].steal_batch_and_pop(&local.deque) {
+                Steal::Success(t) => {
+                    crate::debug!("worker {} stole from worker {v}", local.index);
+                    return Some(t);
+                }
+                Steal::Empty => break,
+                Steal::Retry => continue,
+            }
+        }
+    }
+    None
+}
+
+fn has_work(rt: &Runtime, local: &Local) -> bool {
+    !local.deque.is_empty()
+        || !rt.inboxes[local.index].is_empty()
+        || !rt.injector.is_empty()
+        || rt.stealers.iter().any(|s| !s.is_empty())
+}
+
+/// Runs one task until it suspends or finishes, then carries out its request.
+fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
+    t.begin_run();
+    coro::set_current(Arc::as_ptr(&t));
+    // SAFETY: we took `t` off a queue, so we own it; CURRENT is set.
+    let req = unsafe { t.resume(local.index) };
+    coro::set_current(std::ptr::null());
+    if !t.stack_ok() {
+        let (_, bottom, top, _) = t.stack_bounds();
+        crate::coro::overflow::report_and_abort(top - bottom);
+    }
+    match req {
+        Some(Request::Yield) => {
+            t.settle_yield();
+            super::schedule(t);
+        }
+        Some(Request::Park) => {
+            if t.settle_park() {
+                super::schedule(t);
+            }
+        }
+        Some(Request::Sleep(deadline)) => {
+            if rt.timers.insert(deadline, t.clone()) {
+                rt.notify_driver();
+            }
+            if t.settle_park() {
+                super::schedule(t);
+            }
+        }
+        // SAFETY: we ran it to completion and own it.
+        None => unsafe { t.finish() },
+    }
+}
+
+/// Wakes every task whose deadline has passed. Returns how many.
+fn fire_timers(rt: &Runtime, local: &Local) -> usize {
+    let now = crate::sys::now_ns();
+    if !rt.timers.maybe_due(now) {
+        return 0;
+    }
+    let mut due = local.due.borrow_mut();
+    rt.timers.take_due(now, &mut due);
+    let n = due.len();
+    for t in due.drain(..) {
+        coro::unpark(&t);
+    }
+    n
+}
+
+/// Nothing to run: sleep until work or a timer arrives.
+fn sleep(rt: &Runtime, local: &Local) {
+    if local.searching.replace(false) {
+        rt.idle.stop_searching();
+    }
+    let i = local.index;
+    let driver = rt.idle.begin_sleep(i);
+    // Dekker with the pushers (see `idle`): registration, fence, re-check.
+    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+    if has_work(rt, local) {
+        rt.wake(rt.idle.end_sleep(i, driver));
+        return;
+    }
+    if driver {
+        let deadline = rt.timers.arm();
+        let mut timeout = (deadline != crate::timer::NEVER)
+            .then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
+        if crate::coro::stack::pool().wants_trim() {
+            // Come back to trim the pool once the burst's stacks have aged.
+            let age = Duration::from_nanos(crate::coro::stack::TRIM_AGE_NS);
+            timeout = Some(timeout.map_or(age, |t| t.min(age)));
+        }
+        crate::debug!("worker {i} drives the poller, timeout {timeout:?}");
+        let mut events = local.events.borrow_mut();
+        events.clear();
+        let _ = rt.poller.wait(&mut events, timeout);
+        rt.timers.disarm();
+    } else {
+        crate::debug!("worker {i} parks");
+        rt.parkers[i].park();
+    }
+    rt.wake(rt.idle.end_sleep(i, driver));
+    rt.idle.start_searching();
+    local.searching.set(true);
+}

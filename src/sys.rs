@@ -1,0 +1,134 @@
+//! Raw system calls and thread-state helpers that never re-enter our hooks.
+//!
+//! Code inside this library that calls `libc::write` or `libc::syscall` binds to
+//! the library's *own* exported symbols (design notes, fact 3). Diagnostics and
+//! the worker parker therefore issue the system call instruction directly.
+
+use core::arch::asm;
+use core::sync::atomic::AtomicU32;
+
+/// Issues a raw x86_64 system call with up to six arguments.
+///
+/// # Safety
+/// The caller must pass arguments that are valid for system call `nr`.
+#[inline]
+pub unsafe fn syscall6(nr: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+    let ret: isize;
+    // SAFETY: the x86_64 Linux syscall ABI: rax = nr, args in rdi rsi rdx r10 r8 r9;
+    // the kernel clobbers rcx and r11. Validity of the arguments is the caller's duty.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a1, in("rsi") a2, in("rdx") a3,
+            in("r10") a4, in("r8") a5, in("r9") a6,
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// Writes all of `buf` to `fd` with the raw `write` system call (retrying on
+/// partial writes and EINTR). Async-signal-safe.
+pub fn raw_write_all(fd: i32, mut buf: &[u8]) {
+    while !buf.is_empty() {
+        // SAFETY: buf is a valid readable slice for its length.
+        let n = unsafe { syscall6(libc::SYS_write, fd as usize, buf.as_ptr() as usize, buf.len(), 0, 0, 0) };
+        if n == -(libc::EINTR as isize) {
+            continue;
+        }
+        if n <= 0 {
+            return;
+        }
+        buf = &buf[n as usize..];
+    }
+}
+
+/// Blocks the calling OS thread while `*word == expected`, for at most
+/// `timeout_ns` nanoseconds when given. Spurious returns are possible.
+pub fn futex_wait(word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
+    let ts;
+    let ts_ptr = match timeout_ns {
+        Some(ns) => {
+            ts = libc::timespec { tv_sec: (ns / 1_000_000_000) as _, tv_nsec: (ns % 1_000_000_000) as _ };
+            &ts as *const libc::timespec as usize
+        }
+        None => 0,
+    };
+    // SAFETY: word is a valid, aligned u32 for the duration of the call; ts lives
+    // on this frame. FUTEX_WAIT_PRIVATE only reads these.
+    unsafe {
+        syscall6(
+            libc::SYS_futex,
+            word.as_ptr() as usize,
+            (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize,
+            expected as usize,
+            ts_ptr,
+            0,
+            0,
+        );
+    }
+}
+
+/// Wakes up to `n` threads blocked in [`futex_wait`] on `word`.
+pub fn futex_wake(word: &AtomicU32, n: u32) {
+    // SAFETY: FUTEX_WAKE_PRIVATE only uses the address as a key.
+    unsafe {
+        syscall6(
+            libc::SYS_futex,
+            word.as_ptr() as usize,
+            (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as usize,
+            n as usize,
+            0,
+            0,
+            0,
+        );
+    }
+}
+
+/// Nanoseconds on CLOCK_MONOTONIC (vDSO; never hooked).
+#[inline]
+pub fn now_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// Nanoseconds on the given clock.
+#[inline]
+pub fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid out-pointer; clock_gettime is not interposed by us.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Reads the calling OS thread's errno. Not inlined into callers' TLS caches:
+/// `__errno_location` is an opaque external call every time.
+#[inline]
+pub fn errno() -> i32 {
+    // SAFETY: __errno_location always returns the calling thread's errno slot.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Sets the calling OS thread's errno.
+#[inline]
+pub fn set_errno(v: i32) {
+    // SAFETY: as in `errno`.
+    unsafe { *libc::__errno_location() = v };
+}
+
+/// The system page size.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 { p as usize } else { 4096 }
+}
+
+/// The current stack pointer.
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads rsp; no memory access.
+    unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
+}
