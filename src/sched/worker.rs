@@ -97,6 +97,9 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         }
         sleep(rt, &local);
     }
+    if local.searching.replace(false) {
+        rt.idle.stop_searching();
+    }
     LOCAL.with(|c| c.set(std::ptr::null()));
     crate::debug!("worker {index} leaves");
 }
