@@ -78,9 +78,7 @@ pub unsafe extern "C" fn opencoro_join(t: *mut OpencoroTask, result: *mut *mut c
 #[no_mangle]
 pub extern "C" fn opencoro_yield() {
     let _ = catch_unwind(|| {
-        if coro::in_coroutine() {
-            coro::yield_now();
-        } else {
+        if !coro::yield_now() {
             // SAFETY: no preconditions; not our hook (we are not on a coroutine).
             unsafe { libc::sched_yield() };
         }

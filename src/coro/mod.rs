@@ -129,9 +129,11 @@ pub fn current_ptr() -> *const Task {
     CURRENT.with(|c| c.get())
 }
 
-#[inline(never)]
-pub(crate) fn set_current(t: *const Task) {
-    CURRENT.with(|c| c.set(t));
+/// The address of this thread's CURRENT slot, for the worker loop: it runs
+/// on its own OS thread and never migrates, so it may keep the address and
+/// save a thread-local lookup on every switch. Coroutines must not.
+pub(crate) fn current_slot() -> *const Cell<*const Task> {
+    CURRENT.with(|c| c as *const Cell<*const Task>)
 }
 
 /// Is the caller a runtime coroutine?
@@ -340,16 +342,31 @@ impl Task {
 pub fn suspend(req: Request) -> Resume {
     let t = current_ptr();
     debug_assert!(!t.is_null(), "suspend outside a coroutine");
-    // SAFETY: t is the running task (non-null on a coroutine); its yielder was
-    // set when the coroutine started and lives on the coroutine's own stack.
+    // SAFETY: t is the running task (non-null on a coroutine).
+    unsafe { suspend_task(t, req) }
+}
+
+/// Suspends the running task `t` with `req`.
+///
+/// # Safety
+/// `t` must be the task running on the calling coroutine.
+#[inline(never)]
+unsafe fn suspend_task(t: *const Task, req: Request) -> Resume {
+    // SAFETY: per the contract; its yielder was set when the coroutine
+    // started and lives on the coroutine's own stack.
     unsafe { (*(*t).yielder.get()).suspend(req) }
 }
 
-/// Yields the current coroutine (if any) to the others.
-pub fn yield_now() {
-    if in_coroutine() {
-        suspend(Request::Yield);
+/// Yields the current coroutine to the others; returns false (and does
+/// nothing) when the caller is not a coroutine.
+pub fn yield_now() -> bool {
+    let t = current_ptr();
+    if t.is_null() {
+        return false;
     }
+    // SAFETY: non-null CURRENT is the task running on this coroutine.
+    unsafe { suspend_task(t, Request::Yield) };
+    true
 }
 
 /// Suspends the current coroutine until CLOCK_MONOTONIC reaches `deadline_ns`.

@@ -31,6 +31,8 @@ pub(crate) struct Local {
     searching: Cell<bool>,
     events: RefCell<polling::Events>,
     due: RefCell<Vec<Arc<Task>>>,
+    /// This thread's CURRENT slot (see `coro::current_slot`).
+    current: *const Cell<*const Task>,
 }
 
 thread_local! {
@@ -71,6 +73,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         searching: Cell::new(false),
         events: RefCell::new(polling::Events::new()),
         due: RefCell::new(Vec::new()),
+        current: coro::current_slot(),
     };
     crate::coro::overflow::ensure_altstack();
     LOCAL.with(|c| c.set(&local));
@@ -135,6 +138,9 @@ fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
 }
 
 fn take_one(q: &crossbeam_deque::Injector<Arc<Task>>) -> Option<Arc<Task>> {
+    if q.is_empty() {
+        return None;
+    }
     loop {
         match q.steal() {
             Steal::Success(t) => return Some(t),
@@ -196,10 +202,13 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
 /// Runs one task until it suspends or finishes, then carries out its request.
 fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
     t.begin_run();
-    coro::set_current(Arc::as_ptr(&t));
+    // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
+    // lifetime; only this loop writes it.
+    let current = unsafe { &*local.current };
+    current.set(Arc::as_ptr(&t));
     // SAFETY: we took `t` off a queue, so we own it; CURRENT is set.
     let req = unsafe { t.resume(local.index) };
-    coro::set_current(std::ptr::null());
+    current.set(std::ptr::null());
     if !t.stack_ok() {
         let (_, bottom, top, _) = t.stack_bounds();
         crate::coro::overflow::report_and_abort(top - bottom);
@@ -207,11 +216,11 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
     match req {
         Some(Request::Yield) => {
             t.settle_yield();
-            super::schedule(t);
+            requeue(rt, local, t);
         }
         Some(Request::Park) => {
             if t.settle_park() {
-                super::schedule(t);
+                requeue(rt, local, t);
             }
         }
         Some(Request::Sleep(deadline)) => {
@@ -219,11 +228,21 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
                 rt.notify_driver();
             }
             if t.settle_park() {
-                super::schedule(t);
+                requeue(rt, local, t);
             }
         }
         // SAFETY: we ran it to completion and own it.
         None => unsafe { t.finish() },
+    }
+}
+
+/// Puts a task that just ran here back in line: it is not new work, so no
+/// other worker is woken for it (they may still steal it).
+fn requeue(rt: &Runtime, local: &Local, t: Arc<Task>) {
+    match t.pinned() {
+        None => local.deque.push(t),
+        Some(w) if w == local.index => rt.inboxes[w].push(t),
+        Some(_) => super::schedule(t),
     }
 }
 
