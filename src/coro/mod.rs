@@ -191,16 +191,20 @@ impl Task {
     /// Creates the coroutine first if this is its first run.
     ///
     /// # Safety
-    /// The caller owns the task (took it off a queue) and has set CURRENT.
-    pub(crate) unsafe fn resume(self: &Arc<Task>, worker: usize) -> Option<Request> {
+    /// The caller owns the task (took it off a queue) and has set CURRENT;
+    /// `errno_slot` is the calling thread's errno (the worker loop caches it:
+    /// it never migrates).
+    pub(crate) unsafe fn resume(self: &Arc<Task>, worker: usize, errno_slot: *mut i32) -> Option<Request> {
         // SAFETY: exclusive access per the caller's contract.
         let co = unsafe { &mut *self.co.get() };
         if co.is_none() {
             *co = Some(self.create());
         }
-        crate::sys::set_errno(self.errno.get());
+        // SAFETY: errno_slot is this thread's errno per the contract.
+        unsafe { *errno_slot = self.errno.get() };
         let r = co.as_mut().expect("created above").resume(worker);
-        self.errno.set(crate::sys::errno());
+        // SAFETY: as above; we are back on the worker's own stack and thread.
+        self.errno.set(unsafe { *errno_slot });
         match r {
             corosensei::CoroutineResult::Yield(req) => Some(req),
             corosensei::CoroutineResult::Return(()) => None,

@@ -125,9 +125,11 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     let t = super::current_ptr();
     if !t.is_null() {
         // SAFETY: t is this thread's running task; its bound cells are only
-        // written before it first runs. info and ctx come from the kernel.
+        // written before it first runs.
         let (start, bottom, top, _) = unsafe { (*t).stack_bounds() };
+        // SAFETY: info is the siginfo the kernel passed to this SA_SIGINFO handler.
         let fault = unsafe { (*info).si_addr() } as usize;
+        // SAFETY: ctx is the ucontext the kernel passed to this handler.
         let sp = unsafe { (*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RSP as usize] } as usize;
         let low = start.saturating_sub(FAR_BELOW);
         if bottom != 0 && ((fault >= low && fault < bottom) || (sp >= low && sp < bottom)) {

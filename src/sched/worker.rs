@@ -33,6 +33,8 @@ pub(crate) struct Local {
     due: RefCell<Vec<Arc<Task>>>,
     /// This thread's CURRENT slot (see `coro::current_slot`).
     current: *const Cell<*const Task>,
+    /// This thread's errno.
+    errno_slot: *mut i32,
 }
 
 thread_local! {
@@ -74,6 +76,9 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         events: RefCell::new(polling::Events::new()),
         due: RefCell::new(Vec::new()),
         current: coro::current_slot(),
+        // SAFETY: __errno_location has no preconditions; the address is this
+        // thread's for its whole life, and this loop never leaves the thread.
+        errno_slot: unsafe { libc::__errno_location() },
     };
     crate::coro::overflow::ensure_altstack();
     LOCAL.with(|c| c.set(&local));
@@ -84,7 +89,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         }
         let tick = local.tick.get().wrapping_add(1);
         local.tick.set(tick);
-        if tick % FAIRNESS_TICKS == 0 {
+        if tick.is_multiple_of(FAIRNESS_TICKS) {
             fire_timers(rt, &local);
         }
         if let Some(t) = find_task(rt, &local, tick) {
@@ -117,7 +122,7 @@ fn found_work(rt: &Runtime, local: &Local) {
 
 fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
     let inbox = &rt.inboxes[local.index];
-    if tick % FAIRNESS_TICKS == 0 {
+    if tick.is_multiple_of(FAIRNESS_TICKS) {
         if let Some(t) = steal_into(&rt.injector, local) {
             return Some(t);
         }
@@ -207,7 +212,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
     let current = unsafe { &*local.current };
     current.set(Arc::as_ptr(&t));
     // SAFETY: we took `t` off a queue, so we own it; CURRENT is set.
-    let req = unsafe { t.resume(local.index) };
+    let req = unsafe { t.resume(local.index, local.errno_slot) };
     current.set(std::ptr::null());
     if !t.stack_ok() {
         let (_, bottom, top, _) = t.stack_bounds();
