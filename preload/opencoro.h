@@ -24,9 +24,11 @@ typedef struct opencoro_task opencoro_task;
 opencoro_task *opencoro_spawn(void *(*fn)(void *), void *arg, size_t stack_size);
 
 /* Waits for t to finish and stores fn's return value in *result (if result
- * is not NULL). Returns 0, EINVAL (NULL handle, or already joined) or
- * EDEADLK (a coroutine joining itself). From a coroutine it suspends only
- * the caller; from a plain thread it blocks that thread. */
+ * is not NULL). Returns 0, EINVAL (NULL handle, or another join of t is in
+ * progress) or EDEADLK (a coroutine joining itself). From a coroutine it
+ * suspends only the caller; from a plain thread it blocks that thread.
+ * A successful join releases t: as with pthread_join, using t afterwards
+ * (joining it again) is undefined. */
 int opencoro_join(opencoro_task *t, void **result);
 
 /* Lets other coroutines run (sched_yield() outside a coroutine). */

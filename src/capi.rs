@@ -41,9 +41,9 @@ pub unsafe extern "C" fn opencoro_spawn(f: Option<StartRoutine>, arg: *mut c_voi
 }
 
 /// Waits for the coroutine to finish; stores its return value in `*result`
-/// if `result` is not NULL. Returns 0, or EINVAL (NULL or already joined),
-/// EDEADLK (joining oneself). Suspends a coroutine; blocks a plain thread.
-/// A handle may be joined once, like a pthread.
+/// if `result` is not NULL. Returns 0, or EINVAL (NULL, or another join is in
+/// progress), EDEADLK (joining oneself). Suspends a coroutine; blocks a plain
+/// thread. A successful join releases the handle, like `pthread_join`.
 ///
 /// # Safety
 /// `t` must come from `opencoro_spawn` and not have been joined already.

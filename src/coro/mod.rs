@@ -38,7 +38,7 @@ pub mod overflow;
 pub mod stack;
 
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use corosensei::{Coroutine, Yielder};
@@ -89,15 +89,22 @@ struct JoinState {
 /// touch is atomic or behind `join`.
 pub struct Task {
     state: AtomicU8,
-    /// Worker this task must run on (the program's `main`, whose thread-locals
-    /// live in the main thread), or `usize::MAX`.
-    pinned: usize,
+    /// Worker this task runs on from its first run onwards, or `usize::MAX`
+    /// while it has never run (only such tasks are stolen). C code keeps the
+    /// address of errno and of `__thread` variables across calls that
+    /// suspend (gcc computes `&errno` once per function), so a started
+    /// coroutine must not change OS threads (design notes, fact 9). Written
+    /// by the worker that first runs the task, before the task can be seen
+    /// by anyone else again; read by whoever wakes it.
+    pinned: AtomicUsize,
     stack_size: usize,
     entry: UnsafeCell<Option<Entry>>,
     co: UnsafeCell<Option<Co>>,
     yielder: Cell<*const Yielder<Resume, Request>>,
-    /// errno of this coroutine while it is switched out.
+    /// Per-thread C state of this coroutine while it is switched out: errno
+    /// and the C++ runtime's exception globals (see [`ThreadSlots`]).
     errno: Cell<i32>,
+    eh_globals: Cell<[usize; 2]>,
     /// Set while a hook runs on this coroutine: calls the runtime itself makes
     /// (through our own exported symbols) then go straight to libc.
     in_hook: Cell<bool>,
@@ -106,6 +113,8 @@ pub struct Task {
     stack_bottom: Cell<usize>,
     stack_top: Cell<usize>,
     stack_guarded: Cell<bool>,
+    /// The stack size as requested (page-rounded), for the overflow report.
+    stack_class: Cell<usize>,
     join: Mutex<JoinState>,
     join_cv: Condvar,
 }
@@ -146,24 +155,36 @@ impl Task {
     pub fn new(entry: Entry, stack_size: usize, pinned: Option<usize>) -> Arc<Task> {
         Arc::new(Task {
             state: AtomicU8::new(SCHEDULED),
-            pinned: pinned.unwrap_or(usize::MAX),
+            pinned: AtomicUsize::new(pinned.unwrap_or(usize::MAX)),
             stack_size,
             entry: UnsafeCell::new(Some(entry)),
             co: UnsafeCell::new(None),
             yielder: Cell::new(std::ptr::null()),
             errno: Cell::new(0),
+            eh_globals: Cell::new([0; 2]),
             in_hook: Cell::new(false),
             stack_map_start: Cell::new(0),
             stack_bottom: Cell::new(0),
             stack_top: Cell::new(0),
             stack_guarded: Cell::new(false),
+            stack_class: Cell::new(0),
             join: Mutex::new(JoinState { done: false, joined: false, result: 0, waiters: Vec::new(), thread_waiters: 0 }),
             join_cv: Condvar::new(),
         })
     }
 
     pub fn pinned(&self) -> Option<usize> {
-        (self.pinned != usize::MAX).then_some(self.pinned)
+        // Relaxed: the store happens before the task parks (a release CAS in
+        // `settle_park`), which the waker's acquire CAS in `unpark` observes.
+        let w = self.pinned.load(Ordering::Relaxed);
+        (w != usize::MAX).then_some(w)
+    }
+
+    /// Pins a task to the worker that is about to run it for the first time.
+    pub(crate) fn pin_to(&self, worker: usize) {
+        if self.pinned.load(Ordering::Relaxed) == usize::MAX {
+            self.pinned.store(worker, Ordering::Relaxed);
+        }
     }
 
     pub fn state(&self) -> u8 {
@@ -173,6 +194,12 @@ impl Task {
     /// (map start, usable bottom, top, guarded) of the stack, once running.
     pub fn stack_bounds(&self) -> (usize, usize, usize, bool) {
         (self.stack_map_start.get(), self.stack_bottom.get(), self.stack_top.get(), self.stack_guarded.get())
+    }
+
+    /// The stack's size as the user asked for it (page-rounded): what an
+    /// overflow report names.
+    pub fn stack_size(&self) -> usize {
+        self.stack_class.get()
     }
 
     pub(crate) fn in_hook(&self) -> bool {
@@ -192,19 +219,19 @@ impl Task {
     ///
     /// # Safety
     /// The caller owns the task (took it off a queue) and has set CURRENT;
-    /// `errno_slot` is the calling thread's errno (the worker loop caches it:
-    /// it never migrates).
-    pub(crate) unsafe fn resume(self: &Arc<Task>, worker: usize, errno_slot: *mut i32) -> Option<Request> {
+    /// `slots` are the calling thread's (the worker loop caches them: it
+    /// never migrates).
+    pub(crate) unsafe fn resume(self: &Arc<Task>, worker: usize, slots: &ThreadSlots) -> Option<Request> {
         // SAFETY: exclusive access per the caller's contract.
         let co = unsafe { &mut *self.co.get() };
         if co.is_none() {
             *co = Some(self.create());
         }
-        // SAFETY: errno_slot is this thread's errno per the contract.
-        unsafe { *errno_slot = self.errno.get() };
+        // SAFETY: the slots are this thread's per the contract.
+        unsafe { slots.switch_in(self) };
         let r = co.as_mut().expect("created above").resume(worker);
         // SAFETY: as above; we are back on the worker's own stack and thread.
-        self.errno.set(unsafe { *errno_slot });
+        unsafe { slots.switch_out(self) };
         match r {
             corosensei::CoroutineResult::Yield(req) => Some(req),
             corosensei::CoroutineResult::Return(()) => None,
@@ -229,6 +256,7 @@ impl Task {
         self.stack_bottom.set(stack.bottom());
         self.stack_top.set(stack.top());
         self.stack_guarded.set(stack.guarded());
+        self.stack_class.set(stack.class());
         let me = Arc::as_ptr(self) as usize;
         Coroutine::with_stack(stack, move |y: &Yielder<Resume, Request>, _worker| {
             let me = me as *const Task;
@@ -338,6 +366,69 @@ impl Task {
             }
         }
         Ok(j.result)
+    }
+}
+
+/// Addresses of a worker thread's per-thread C state that every coroutine
+/// must see as its own: errno, and the C++ runtime's `__cxa_eh_globals`
+/// (the exceptions currently caught and the uncaught count), so that a
+/// coroutine that suspends inside a `catch` block rethrows its own exception.
+/// A coroutine stays on one worker (it is pinned), so saving and restoring
+/// the values at each switch is enough.
+pub(crate) struct ThreadSlots {
+    errno: *mut i32,
+    /// Null when no C++ runtime was loaded when the worker started.
+    eh_globals: *mut [usize; 2],
+}
+
+impl ThreadSlots {
+    /// The calling thread's slots.
+    pub(crate) fn current() -> ThreadSlots {
+        // SAFETY: __errno_location has no preconditions.
+        let errno = unsafe { libc::__errno_location() };
+        ThreadSlots { errno, eh_globals: cxa_eh_globals() }
+    }
+
+    /// # Safety
+    /// The slots must be the calling thread's.
+    #[inline]
+    unsafe fn switch_in(&self, t: &Task) {
+        // SAFETY: per the contract these are this thread's live slots.
+        unsafe {
+            *self.errno = t.errno.get();
+            if !self.eh_globals.is_null() {
+                *self.eh_globals = t.eh_globals.get();
+            }
+        }
+    }
+
+    /// # Safety
+    /// The slots must be the calling thread's.
+    #[inline]
+    unsafe fn switch_out(&self, t: &Task) {
+        // SAFETY: per the contract these are this thread's live slots.
+        unsafe {
+            t.errno.set(*self.errno);
+            if !self.eh_globals.is_null() {
+                t.eh_globals.set(*self.eh_globals);
+                *self.eh_globals = [0; 2];
+            }
+        }
+    }
+}
+
+/// The calling thread's `__cxa_eh_globals` (libstdc++ and libc++abi both
+/// export `__cxa_get_globals`), or null when no C++ runtime is loaded.
+fn cxa_eh_globals() -> *mut [usize; 2] {
+    // SAFETY: dlsym with a NUL-terminated name; the symbol, when present, is
+    // `__cxa_eh_globals *__cxa_get_globals(void)`, valid on any thread.
+    unsafe {
+        let f = libc::dlsym(libc::RTLD_DEFAULT, c"__cxa_get_globals".as_ptr());
+        if f.is_null() {
+            return std::ptr::null_mut();
+        }
+        let f: extern "C" fn() -> *mut [usize; 2] = std::mem::transmute(f);
+        f()
     }
 }
 

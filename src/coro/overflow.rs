@@ -18,9 +18,15 @@ use std::sync::Once;
 
 use crate::sys::raw_write_all;
 
-/// How far below a stack's lowest mapped byte a fault still counts as that
-/// stack's overflow (a large frame can skip the guard entirely).
+/// How far below a stack's lowest mapped byte a fault address still counts
+/// as that stack's overflow (a large frame can skip the guard entirely).
 const FAR_BELOW: usize = 1 << 20;
+/// How far below a stack's bottom the stack pointer may be for the fault to
+/// count as its overflow. Far, because a carved stack's recursion may run
+/// through many neighbouring stacks before it hits unmapped memory; bounded,
+/// because code that switches to a stack of its own (`swapcontext`) can
+/// fault there for other reasons.
+const SP_FAR_BELOW: usize = 256 << 20;
 /// Alternate signal stack per worker thread.
 const ALTSTACK_BYTES: usize = 64 * 1024;
 
@@ -114,10 +120,10 @@ pub fn report_and_abort(size: usize) -> ! {
 /// is within `reserve` bytes of (or below) its usable bottom.
 #[inline]
 pub fn check_depth(t: &super::Task, reserve: usize) {
-    let (_, bottom, top, _) = t.stack_bounds();
+    let (_, bottom, _, _) = t.stack_bounds();
     let sp = crate::sys::stack_pointer();
     if bottom != 0 && sp < bottom + reserve {
-        report_and_abort(top - bottom);
+        report_and_abort(t.stack_size());
     }
 }
 
@@ -126,14 +132,17 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     if !t.is_null() {
         // SAFETY: t is this thread's running task; its bound cells are only
         // written before it first runs.
-        let (start, bottom, top, _) = unsafe { (*t).stack_bounds() };
+        let (start, bottom, _, _) = unsafe { (*t).stack_bounds() };
+        // SAFETY: as above.
+        let size = unsafe { (*t).stack_size() };
         // SAFETY: info is the siginfo the kernel passed to this SA_SIGINFO handler.
         let fault = unsafe { (*info).si_addr() } as usize;
         // SAFETY: ctx is the ucontext the kernel passed to this handler.
         let sp = unsafe { (*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RSP as usize] } as usize;
-        let low = start.saturating_sub(FAR_BELOW);
-        if bottom != 0 && ((fault >= low && fault < bottom) || (sp >= low && sp < bottom)) {
-            report_and_abort(top - bottom);
+        let fault_low = start.saturating_sub(FAR_BELOW);
+        let sp_low = bottom.saturating_sub(SP_FAR_BELOW);
+        if bottom != 0 && ((fault >= fault_low && fault < bottom) || (sp >= sp_low && sp < bottom)) {
+            report_and_abort(size);
         }
     }
     chain(sig, info, ctx);

@@ -82,6 +82,11 @@ impl Stack {
     pub fn guarded(&self) -> bool {
         self.guarded
     }
+    /// The page-rounded size this stack was requested with (a carved
+    /// stack's usable size is `CANARY_BYTES` less).
+    pub fn class(&self) -> usize {
+        self.class
+    }
 }
 
 // SAFETY: base() and limit() describe a mapped, 16-byte aligned region owned by

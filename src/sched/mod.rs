@@ -7,15 +7,24 @@
 //!   `LD_PRELOAD` the process's main thread is worker 0 and runs the
 //!   program's `main` as a task pinned to it; workers 1..N are threads we
 //!   start. When the library was `dlopen`ed, all N workers are our threads.
-//! - **local queue**: each worker's crossbeam-deque `Worker` (FIFO). Tasks a
-//!   worker spawns or wakes go there; idle workers steal half of a random
-//!   victim's queue.
-//! - **injector**: the global queue for tasks queued by threads that are not
-//!   workers. Every 61st tick a worker looks there first (Go's rule), so it is
-//!   never starved by busy local queues.
-//! - **inbox**: per-worker queue for tasks pinned to that worker (the
-//!   program's `main`, whose `__thread` data lives in the main thread's TLS
-//!   and so must not migrate).
+//! - **pinned**: a task that has started running stays on its worker for
+//!   good (C code keeps `&errno` and `__thread` addresses across calls that
+//!   suspend; design notes, fact 9). `main` is pinned to worker 0 from the
+//!   start: its thread-locals are the main thread's. So only tasks that have
+//!   never run are balanced between workers.
+//! - **local queue**: each worker's crossbeam-deque `Worker` (FIFO) of new
+//!   tasks it spawned; idle workers steal half of a random victim's queue.
+//! - **injector**: the global queue for new tasks spawned by threads that are
+//!   not workers. Every 61st tick a worker looks there first (Go's rule), so
+//!   it is never starved by busy local queues.
+//! - **own queue**: per-worker, unsynchronised FIFO of its pinned tasks that
+//!   it made runnable itself (a yield, a wake-up by a coroutine or a timer on
+//!   that worker).
+//! - **inbox**: per-worker MPMC queue of its pinned tasks made runnable by
+//!   other threads.
+//!
+//! A worker alternates between pinned work (own queue, inbox) and new work
+//! (local queue), so neither starves the other.
 //! - **driver**: the one sleeping worker that waits on the poller with the
 //!   earliest timer as timeout; see [`idle`] for the wake-up protocol.
 //!
@@ -155,15 +164,18 @@ impl Runtime {
     }
 }
 
-/// Queues a runnable task: to its pinned worker's inbox, to the calling
-/// worker's local queue, or (from a plain thread) to the injector; then wakes
-/// a sleeping worker if one is needed.
+/// Queues a runnable task: a pinned task to its worker (its own queue when
+/// that is the calling worker, else its inbox, waking that worker); a new
+/// task to the calling worker's local queue or, from a plain thread, to the
+/// injector, waking a sleeping worker if one is needed.
 #[inline(never)]
 pub fn schedule(t: Arc<Task>) {
     let rt = runtime();
     if let Some(w) = t.pinned() {
-        rt.inboxes[w].push(t);
-        rt.wake(rt.idle.wake_worker(w));
+        if let Err(t) = worker::push_own(w, t) {
+            rt.inboxes[w].push(t);
+            rt.wake(rt.idle.wake_worker(w));
+        }
         return;
     }
     if !worker::push_local(t.clone()) {

@@ -5,6 +5,7 @@
 //! it may keep thread-local addresses; coroutines may not (see `coro`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,12 +30,17 @@ pub(crate) struct Local {
     rng: Cell<u64>,
     /// Woken from sleep and not yet found work (see `idle`).
     searching: Cell<bool>,
+    /// Pinned tasks this worker made runnable itself (see `sched` glossary).
+    /// Borrowed only for a push or a pop, never across a resume.
+    own: RefCell<VecDeque<Arc<Task>>>,
+    /// Whose turn is next: pinned work (true) or new work (false).
+    pinned_turn: Cell<bool>,
     events: RefCell<polling::Events>,
     due: RefCell<Vec<Arc<Task>>>,
     /// This thread's CURRENT slot (see `coro::current_slot`).
     current: *const Cell<*const Task>,
-    /// This thread's errno.
-    errno_slot: *mut i32,
+    /// This thread's errno and C++ exception state.
+    slots: coro::ThreadSlots,
 }
 
 thread_local! {
@@ -57,6 +63,23 @@ pub(crate) fn push_local(t: Arc<Task>) -> bool {
     true
 }
 
+/// Pushes a task pinned to worker `w` onto `w`'s own queue if the caller is
+/// worker `w` (in its loop or on one of its coroutines); gives it back
+/// otherwise. Never inlined: may be called from a coroutine.
+#[inline(never)]
+pub(crate) fn push_own(w: usize, t: Arc<Task>) -> Result<(), Arc<Task>> {
+    let l = LOCAL.with(|c| c.get());
+    // SAFETY: as in push_local; `own` is borrowed only for single pushes and
+    // pops on this thread, never across a resume, so this borrow is free.
+    match unsafe { l.as_ref() } {
+        Some(local) if local.index == w => {
+            local.own.borrow_mut().push_back(t);
+            Ok(())
+        }
+        _ => Err(t),
+    }
+}
+
 /// The index of the worker running on this thread, if any.
 #[inline(never)]
 pub fn current_worker() -> Option<usize> {
@@ -73,12 +96,12 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         tick: Cell::new(0),
         rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
         searching: Cell::new(false),
+        own: RefCell::new(VecDeque::new()),
+        pinned_turn: Cell::new(true),
         events: RefCell::new(polling::Events::new()),
         due: RefCell::new(Vec::new()),
         current: coro::current_slot(),
-        // SAFETY: __errno_location has no preconditions; the address is this
-        // thread's for its whole life, and this loop never leaves the thread.
-        errno_slot: unsafe { libc::__errno_location() },
+        slots: coro::ThreadSlots::current(),
     };
     crate::coro::overflow::ensure_altstack();
     LOCAL.with(|c| c.set(&local));
@@ -121,25 +144,39 @@ fn found_work(rt: &Runtime, local: &Local) {
 }
 
 fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
-    let inbox = &rt.inboxes[local.index];
     if tick.is_multiple_of(FAIRNESS_TICKS) {
         if let Some(t) = steal_into(&rt.injector, local) {
             return Some(t);
         }
     }
-    // Alternate between the pinned inbox and the local queue so neither
-    // starves the other.
-    if tick & 1 == 0 {
-        if let Some(t) = take_one(inbox).or_else(|| local.deque.pop()) {
-            return Some(t);
-        }
-    } else if let Some(t) = local.deque.pop().or_else(|| take_one(inbox)) {
+    // Alternation between pinned and new work, so neither starves the other;
+    // after a yield, new work goes first (see `run_task`), so a coroutine
+    // that yields lets every task runnable before its yield run first.
+    let pinned_first = local.pinned_turn.get();
+    let t = if pinned_first {
+        take_pinned(rt, local, tick).or_else(|| local.deque.pop())
+    } else {
+        local.deque.pop().or_else(|| take_pinned(rt, local, tick))
+    };
+    if let Some(t) = t {
+        local.pinned_turn.set(t.pinned().is_none());
         return Some(t);
     }
     if let Some(t) = steal_into(&rt.injector, local) {
         return Some(t);
     }
     steal_from_peers(rt, local)
+}
+
+/// Pinned work: the own queue and the inbox, each first on alternate ticks.
+fn take_pinned(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
+    let inbox = &rt.inboxes[local.index];
+    let own = || local.own.borrow_mut().pop_front();
+    if tick & 2 == 0 {
+        own().or_else(|| take_one(inbox))
+    } else {
+        take_one(inbox).or_else(own)
+    }
 }
 
 fn take_one(q: &crossbeam_deque::Injector<Arc<Task>>) -> Option<Arc<Task>> {
@@ -198,7 +235,8 @@ fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
 }
 
 fn has_work(rt: &Runtime, local: &Local) -> bool {
-    !local.deque.is_empty()
+    !local.own.borrow().is_empty()
+        || !local.deque.is_empty()
         || !rt.inboxes[local.index].is_empty()
         || !rt.injector.is_empty()
         || rt.stealers.iter().any(|s| !s.is_empty())
@@ -206,26 +244,27 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
 
 /// Runs one task until it suspends or finishes, then carries out its request.
 fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
+    t.pin_to(local.index);
     t.begin_run();
     // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
     // lifetime; only this loop writes it.
     let current = unsafe { &*local.current };
     current.set(Arc::as_ptr(&t));
     // SAFETY: we took `t` off a queue, so we own it; CURRENT is set.
-    let req = unsafe { t.resume(local.index, local.errno_slot) };
+    let req = unsafe { t.resume(local.index, &local.slots) };
     current.set(std::ptr::null());
     if !t.stack_ok() {
-        let (_, bottom, top, _) = t.stack_bounds();
-        crate::coro::overflow::report_and_abort(top - bottom);
+        crate::coro::overflow::report_and_abort(t.stack_size());
     }
     match req {
         Some(Request::Yield) => {
             t.settle_yield();
-            requeue(rt, local, t);
+            requeue(local, t);
+            local.pinned_turn.set(false);
         }
         Some(Request::Park) => {
             if t.settle_park() {
-                requeue(rt, local, t);
+                requeue(local, t);
             }
         }
         Some(Request::Sleep(deadline)) => {
@@ -233,7 +272,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
                 rt.notify_driver();
             }
             if t.settle_park() {
-                requeue(rt, local, t);
+                requeue(local, t);
             }
         }
         // SAFETY: we ran it to completion and own it.
@@ -241,14 +280,10 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
     }
 }
 
-/// Puts a task that just ran here back in line: it is not new work, so no
-/// other worker is woken for it (they may still steal it).
-fn requeue(rt: &Runtime, local: &Local, t: Arc<Task>) {
-    match t.pinned() {
-        None => local.deque.push(t),
-        Some(w) if w == local.index => rt.inboxes[w].push(t),
-        Some(_) => super::schedule(t),
-    }
+/// Puts a task that just ran here (so is pinned here) back in line, at the
+/// back of the own queue: no other worker can run it, so none is woken.
+fn requeue(local: &Local, t: Arc<Task>) {
+    local.own.borrow_mut().push_back(t);
 }
 
 /// Wakes every task whose deadline has passed. Returns how many.

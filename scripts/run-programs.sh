@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Runs real, unmodified programs with and without libopencoro.so and compares
+# their stdout and exit status.
+#
+#   scripts/run-programs.sh [NAME...]     (default: all)
+#
+# Prints exactly one line per program, "PASS NAME" or "FAIL NAME: reason"
+# (followed, on failure, by a few indented lines of detail), and exits 0 even
+# when programs fail: scripts/check.sh counts the lines. Each run is bounded
+# by a timeout. A preloaded run that prints an "opencoro:" diagnostic fails.
+#
+# Helper programs are built into target/opencoro-programs/: the Rust programs
+# in tests/rust/progs/ (rustc -O; a "//! expect-status: N" line gives the
+# status the program exits with, default 0) and tests/programs/sleep_for.cpp.
+set -u
+cd "$(dirname "$0")/.." || exit 0
+ROOT=$PWD
+LIB=$ROOT/target/release/libopencoro.so
+BUILD=$ROOT/target/opencoro-programs
+export LC_ALL=C
+ulimit -c 0 2>/dev/null
+unset LD_PRELOAD
+
+WORK=$(mktemp -d -t opencoro-programs.XXXXXX) || exit 0
+# KEEP_OUTPUT=1 keeps the inputs and outputs for a look afterwards.
+if [ "${KEEP_OUTPUT:-0}" = 1 ]; then
+    echo "outputs kept in $WORK" >&2
+else
+    trap 'rm -rf "$WORK"' EXIT
+fi
+DATA=$WORK/data   # inputs; never written once the runs start
+OUT=$WORK/out     # outputs of the runs
+mkdir -p "$DATA" "$OUT" "$BUILD"
+
+only=("$@")
+wanted() {
+    [ ${#only[@]} -eq 0 ] && return 0
+    local n
+    for n in "${only[@]}"; do [ "$n" = "$1" ] && return 0; done
+    return 1
+}
+
+detail() {
+    local n=${2:-8}
+    [ -s "$1" ] || return 0
+    head -n "$n" "$1" | cut -c1-200 | sed 's/^/    /'
+    local total
+    total=$(wc -l <"$1")
+    if [ "$total" -gt "$n" ]; then echo "    ... ($total lines)"; fi
+}
+
+# run NAME TIMEOUT preload|native SHELL-COMMAND: runs the command with bash
+# (so with the library every process of a pipeline is preloaded), stdout and
+# stderr into $OUT/NAME.{pre,nat}.{out,err}; returns its exit status. The
+# outer subshell reaps it, so a death by signal is not reported on our stderr.
+run() {
+    local name=$1 tmo=$2 mode=$3 cmd=$4 pre=()
+    [ "$mode" = preload ] && pre=(LD_PRELOAD="$LIB")
+    (
+        (
+            cd "$DATA" || exit 125
+            exec timeout -k 5 "$tmo" env "${pre[@]}" bash -c "$cmd"
+        ) </dev/null >"$OUT/$name.$mode.out" 2>"$OUT/$name.$mode.err"
+        exit $?
+    ) 2>/dev/null
+}
+
+# check NAME STATUS COMMAND [TIMEOUT [NORMALISE-SED-SCRIPT]]: runs COMMAND
+# both ways and compares. Without the library the command must exit with
+# STATUS and (unless EMPTY_OK=1) print something: a command that fails the
+# same way with and without the library proves nothing. NORMALISE, if given,
+# is a sed script applied to both stdouts before comparing.
+check() {
+    local name=$1 want=$2 cmd=$3 tmo=${4:-30} norm=${5:-}
+    wanted "$name" || return 0
+    if [ ! -f "$LIB" ]; then
+        echo "FAIL $name: $LIB is missing (run cargo build --release)"
+        return
+    fi
+    run "$name" "$tmo" native "$cmd"; local nrc=$?
+    run "$name" "$tmo" preload "$cmd"; local prc=$?
+    local n=$OUT/$name.native.out p=$OUT/$name.preload.out
+    if [ -n "$norm" ]; then
+        sed -e "$norm" "$n" >"$n.norm"; n=$n.norm
+        sed -e "$norm" "$p" >"$p.norm"; p=$p.norm
+    fi
+    local reasons=() diff=no
+    if [ "$nrc" -eq 124 ]; then
+        reasons+=("timed out after ${tmo}s without the library")
+    elif [ "$nrc" != "$want" ]; then
+        reasons+=("exit status $nrc without the library, expected $want (the test itself is broken)")
+    fi
+    if [ "${EMPTY_OK:-0}" != 1 ] && [ ! -s "$n" ]; then
+        reasons+=("no output without the library (the test itself is broken)")
+    fi
+    if [ "$prc" -eq 124 ]; then
+        reasons+=("timed out after ${tmo}s with the library")
+    elif [ "$prc" != "$nrc" ]; then
+        reasons+=("exit status $prc with the library, $nrc without")
+    fi
+    if ! cmp -s "$n" "$p"; then reasons+=("stdout differs"); diff=yes; fi
+    if grep -q '^opencoro:' "$OUT/$name.preload.err"; then
+        reasons+=("opencoro: diagnostic on stderr")
+    fi
+    if [ ${#reasons[@]} -eq 0 ]; then
+        echo "PASS $name"
+        return
+    fi
+    local reason
+    reason=$(printf '%s; ' "${reasons[@]}")
+    echo "FAIL $name: ${reason%; }"
+    if [ "$diff" = yes ]; then
+        diff "$n" "$p" >"$OUT/$name.diff"
+        echo "    without vs with the library:"
+        detail "$OUT/$name.diff" 8
+    fi
+    if [ -s "$OUT/$name.preload.err" ]; then
+        echo "    stderr with the library:"
+        detail "$OUT/$name.preload.err" 6
+    fi
+}
+
+# build NAME COMMAND...: builds $BUILD/NAME from SOURCE (the last argument)
+# unless it is up to date; on failure prints the FAIL line and returns 1.
+build() {
+    local name=$1 src=${!#}
+    shift
+    local exe=$BUILD/$name
+    if [ -x "$exe" ] && [ "$exe" -nt "$src" ]; then return 0; fi
+    if ! command -v "$1" >/dev/null; then
+        echo "FAIL $name: $1 not found"
+        return 1
+    fi
+    if ! "$@" >"$OUT/$name.build" 2>&1; then
+        echo "FAIL $name: does not build"
+        detail "$OUT/$name.build" 10
+        return 1
+    fi
+}
+
+# --- inputs, all made before any run
+fixed=$DATA/fixed
+mkdir -p "$fixed/sub"
+printf 'hello\n' >"$fixed/a.txt"
+head -c 12345 /dev/zero >"$fixed/zeros.bin"
+ln -s a.txt "$fixed/link"
+chmod 640 "$fixed/a.txt"
+touch -h -d '2020-01-02 03:04:05' "$fixed/link" "$fixed/a.txt" "$fixed/zeros.bin" "$fixed/sub" "$fixed" "$DATA"
+# 100,000 pseudo-random lines (a fixed LCG, so the same every time)
+awk 'BEGIN { x = 12345; for (i = 0; i < 100000; i++) { x = (x * 1103515245 + 12345) % 2147483648; printf "%d line %d\n", x % 100000, i } }' >"$DATA/lines.txt"
+head -c 3000000 /dev/zero | tr '\0' 'x' >"$DATA/blob"
+cat "$DATA/lines.txt" >>"$DATA/blob"
+touch -d '2020-01-02 03:04:05' "$DATA/lines.txt" "$DATA/blob" "$DATA"
+
+# --- programs from the system
+# First, that the runs "with the library" really have it: without this, every
+# comparison below would pass trivially.
+if wanted library_is_preloaded; then
+    if [ ! -f "$LIB" ]; then
+        echo "FAIL library_is_preloaded: $LIB is missing (run cargo build --release)"
+    else
+        run library_is_preloaded 30 preload \
+            'grep -q libopencoro.so /proc/self/maps && echo loaded; OPENCORO_LOG=debug sleep 0 2>&1 | grep -c "^opencoro: debug:"'
+        got=$(head -n1 "$OUT/library_is_preloaded.preload.out")
+        lines=$(sed -n 2p "$OUT/library_is_preloaded.preload.out")
+        if [ "$got" = loaded ] && [ "${lines:-0}" -gt 0 ]; then
+            echo "PASS library_is_preloaded"
+        else
+            echo "FAIL library_is_preloaded: the library is not in the preloaded processes (or is silent with OPENCORO_LOG=debug)"
+            detail "$OUT/library_is_preloaded.preload.err" 4
+        fi
+    fi
+fi
+check ls_la 0 "ls -la --time-style=+%Y-%m-%dT%H:%M:%S fixed fixed/sub"
+check sort_100k 0 "sort lines.txt"
+check sort_numeric 0 "sort -n -k1,1 -k3,3n lines.txt | tail -n 5"
+check bash_pipeline 0 'for i in 1 2 3; do echo $i; done | cat'
+check bash_subshells 9 'x=$(echo inner; exit 3); echo "got $x status $?"; (exit 5); echo "subshell $?"; f() { sleep 0.1; return 4; }; f; echo "function $?"; exit 9'
+check python_sleep 0 "python3 -c 'import time; time.sleep(0.2); print(\"ok\")'"
+EMPTY_OK=1 check sleep_1 0 "sleep 1"
+check sleep_status 0 "sleep 0.2 && echo slept; sleep -5; echo \"status of bad sleep \$?\""
+check sha256sum 0 "sha256sum blob lines.txt"
+check seq_awk 0 "seq 1 100000 | awk '{ s += \$1; if (\$1 % 7 == 0) n++ } END { print s, n }'"
+check gzip_roundtrip 0 "gzip -c blob | gzip -dc | sha256sum"
+check python_threads 0 "python3 '$ROOT/tests/programs/threads.py'"
+EMPTY_OK=1 check exit_status_passthrough 42 "bash -c 'exit 42'"
+check find_xargs 0 "find fixed -type f | sort | xargs -n1 -P2 wc -c | sort"
+check tar_roundtrip 0 "tar -cf - fixed lines.txt | tar -tvf - --full-time | sort"
+check perl_sleep 6 "perl -MTime::HiRes=sleep,time -e '\$t = time; sleep 0.1; print time - \$t >= 0.1 ? \"ok\\n\" : \"short\\n\"; exit 6'"
+check python_asyncio 0 "python3 -c 'import asyncio
+async def f(i):
+    await asyncio.sleep(0.01 * i)
+    return i * i
+async def main():
+    print(await asyncio.gather(*(f(i) for i in range(10))))
+asyncio.run(main())'"
+if command -v node >/dev/null; then
+    check node_timers 5 "node -e 'let n = 0; const t0 = Date.now(); for (let i = 0; i < 5; i++) setTimeout(() => { n++; if (n === 5) { console.log(\"timers fired\", Date.now() - t0 >= 40); process.exit(5); } }, 10 * i);'"
+fi
+
+# --- programs built here
+if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then
+    check cxx_sleep_for 0 "'$BUILD/cxx_sleep_for'"
+fi
+for src in tests/rust/progs/*.rs; do
+    [ -f "$src" ] || continue
+    name=rust_$(basename "$src" .rs)
+    wanted "$name" || continue
+    if build "$name" rustc -O --edition 2021 -o "$BUILD/$name" "$src"; then
+        want=$(sed -n 's|^//! *expect-status: *||p' "$src" | head -n1)
+        check "$name" "${want:-0}" "'$BUILD/$name'"
+    fi
+done
+exit 0
