@@ -198,6 +198,23 @@ if command -v node >/dev/null; then
     check node_timers 5 "node -e 'let n = 0; const t0 = Date.now(); for (let i = 0; i < 5; i++) setTimeout(() => { n++; if (n === 5) { console.log(\"timers fired\", Date.now() - t0 >= 40); process.exit(5); } }, 10 * i);'"
 fi
 
+# --- the launcher, preload/opencoro: arguments, exit status and signals pass
+# through untouched, and the program runs with the library loaded.
+launcher() { # launcher NAME EXPECTED-STDOUT EXPECTED-STATUS ARGS...
+    local name=$1 want=$2 wantrc=$3; shift 3
+    wanted "$name" || return 0
+    local got rc
+    got=$(cd "$WORK" && timeout -k 5 20 "$ROOT/preload/opencoro" "$@" 2>/dev/null); rc=$?
+    if [ "$rc" != "$wantrc" ]; then echo "FAIL $name: exit status $rc, expected $wantrc"
+    elif [ "$got" != "$want" ]; then echo "FAIL $name: stdout '$got', expected '$want'"
+    else echo "PASS $name"; fi
+}
+launcher launcher_args 'a b|c||' 0 printf '%s|' 'a b' c ''
+launcher launcher_status '' 3 sh -c 'exit 3'
+launcher launcher_signal '' 143 sh -c 'kill -TERM $$'
+launcher launcher_loaded 'loaded' 0 sh -c 'grep -q libopencoro /proc/$$/maps && echo loaded'
+launcher launcher_usage '' 2
+
 # --- programs built here
 if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then
     check cxx_sleep_for 0 "'$BUILD/cxx_sleep_for'"
