@@ -25,8 +25,12 @@
 //!
 //! A worker alternates between pinned work (own queue, inbox) and new work
 //! (local queue), so neither starves the other.
-//! - **driver**: the one sleeping worker that waits on the poller with the
-//!   earliest timer as timeout; see [`idle`] for the wake-up protocol.
+//! - **poller, timers**: each worker has its own `polling` poller (epoll
+//!   set) and its own timer heap, for the coroutines pinned to it: a
+//!   coroutine's fd readiness and deadlines are delivered to the thread that
+//!   runs it, with no hop through another thread. An idle worker sleeps in
+//!   its own poller with its earliest timer as timeout; see [`idle`] for the
+//!   wake-up protocol.
 //!
 //! ## Lifetime
 //!
@@ -37,7 +41,6 @@
 //! loader lock.
 
 pub mod idle;
-pub mod park;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,9 +49,7 @@ use std::sync::{Arc, Mutex, Once, OnceLock};
 use crossbeam_deque::{Injector, Stealer, Worker};
 
 use crate::coro::Task;
-use crate::timer::Timers;
-use idle::{Idle, Wake};
-use park::Parker;
+use idle::Idle;
 
 /// Stack size of the worker threads we start: they run only the scheduler
 /// loop and signal handlers; coroutines have stacks of their own.
@@ -60,9 +61,9 @@ pub struct Runtime {
     pub(crate) stealers: Vec<Stealer<Arc<Task>>>,
     pub(crate) inboxes: Vec<Injector<Arc<Task>>>,
     pub(crate) idle: Idle,
-    pub(crate) parkers: Vec<Parker>,
-    pub(crate) poller: polling::Poller,
-    pub(crate) timers: Timers<Arc<Task>>,
+    /// One poller per worker: fd readiness of its coroutines, and where it
+    /// sleeps when idle.
+    pub(crate) pollers: Vec<polling::Poller>,
     /// Local queues not yet claimed by their worker thread.
     deques: Mutex<Vec<Option<Worker<Arc<Task>>>>>,
     /// The main thread is (or will be) worker 0.
@@ -98,13 +99,15 @@ fn build() -> Runtime {
     let n = cfg.workers;
     let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
     let stealers = deques.iter().map(|d| d.stealer()).collect();
-    let poller = match polling::Poller::new() {
-        Ok(p) => p,
-        Err(e) => {
-            crate::diag!("cannot create the poller ({e}); aborting");
-            std::process::abort();
-        }
-    };
+    let pollers = (0..n)
+        .map(|_| match polling::Poller::new() {
+            Ok(p) => p,
+            Err(e) => {
+                crate::diag!("cannot create a poller ({e}); aborting");
+                std::process::abort();
+            }
+        })
+        .collect();
     crate::coro::overflow::install();
     let main_mode = MAIN_MODE.load(Ordering::Relaxed);
     crate::debug!("runtime: {n} workers, main thread is worker 0: {main_mode}");
@@ -113,9 +116,7 @@ fn build() -> Runtime {
         stealers,
         inboxes: (0..n).map(|_| Injector::new()).collect(),
         idle: Idle::new(),
-        parkers: (0..n).map(|_| Parker::new()).collect(),
-        poller,
-        timers: Timers::new(),
+        pollers,
         deques: Mutex::new(deques.into_iter().map(Some).collect()),
         main_mode,
     }
@@ -144,23 +145,18 @@ impl Runtime {
         self.deques.lock().unwrap_or_else(|e| e.into_inner())[i].take()
     }
 
-    /// Performs a wake-up decided by [`Idle`].
-    pub(crate) fn wake(&self, w: Option<Wake>) {
-        match w {
-            None => {}
-            Some(Wake::Parker(i)) => {
-                crate::debug!("wake worker {i}");
-                self.parkers[i].unpark()
-            }
-            Some(Wake::Driver(i)) => {
-                crate::debug!("wake driving worker {i}");
-                self.notify_driver()
-            }
-        }
+    /// Wakes worker `i` out of its poller wait (or makes its next wait
+    /// return at once).
+    pub(crate) fn notify(&self, i: usize) {
+        crate::debug!("wake worker {i}");
+        let _ = self.pollers[i].notify();
     }
 
-    pub(crate) fn notify_driver(&self) {
-        let _ = self.poller.notify();
+    /// New work was queued: wakes a sleeping worker if one is needed.
+    pub(crate) fn wake_any(&self) {
+        if let Some(i) = self.idle.wake_any() {
+            self.notify(i);
+        }
     }
 }
 
@@ -174,14 +170,16 @@ pub fn schedule(t: Arc<Task>) {
     if let Some(w) = t.pinned() {
         if let Err(t) = worker::push_own(w, t) {
             rt.inboxes[w].push(t);
-            rt.wake(rt.idle.wake_worker(w));
+            if rt.idle.wake_worker(w) {
+                rt.notify(w);
+            }
         }
         return;
     }
     if !worker::push_local(t.clone()) {
         rt.injector.push(t);
     }
-    rt.wake(rt.idle.wake_any());
+    rt.wake_any();
 }
 
 /// Creates a task running `entry` and queues it.

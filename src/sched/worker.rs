@@ -13,6 +13,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use super::Runtime;
 use crate::coro::{self, Request, Task};
+use crate::timer::{TimerHeap, NEVER};
 
 /// Every this many ticks a worker looks at the injector first and checks
 /// timers even while busy (Go checks its global run queue every 61 ticks).
@@ -36,7 +37,8 @@ pub(crate) struct Local {
     /// Whose turn is next: pinned work (true) or new work (false).
     pinned_turn: Cell<bool>,
     events: RefCell<polling::Events>,
-    due: RefCell<Vec<Arc<Task>>>,
+    /// Deadlines of the coroutines pinned here.
+    timers: RefCell<TimerHeap<Arc<Task>>>,
     /// This thread's CURRENT slot (see `coro::current_slot`).
     current: *const Cell<*const Task>,
     /// This thread's errno and C++ exception state.
@@ -99,7 +101,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         own: RefCell::new(VecDeque::new()),
         pinned_turn: Cell::new(true),
         events: RefCell::new(polling::Events::new()),
-        due: RefCell::new(Vec::new()),
+        timers: RefCell::new(TimerHeap::new()),
         current: coro::current_slot(),
         slots: coro::ThreadSlots::current(),
     };
@@ -113,14 +115,14 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         let tick = local.tick.get().wrapping_add(1);
         local.tick.set(tick);
         if tick.is_multiple_of(FAIRNESS_TICKS) {
-            fire_timers(rt, &local);
+            fire_timers(&local);
         }
         if let Some(t) = find_task(rt, &local, tick) {
             found_work(rt, &local);
-            run_task(rt, &local, t);
+            run_task(&local, t);
             continue;
         }
-        if fire_timers(rt, &local) > 0 {
+        if fire_timers(&local) > 0 {
             continue;
         }
         if crate::coro::stack::pool().trim(TRIM_BATCH) > 0 {
@@ -139,7 +141,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
 /// sleep, wake one more so queued work keeps spreading (Go's `wakep` rule).
 fn found_work(rt: &Runtime, local: &Local) {
     if local.searching.replace(false) && rt.idle.stop_searching() {
-        rt.wake(rt.idle.wake_any());
+        rt.wake_any();
     }
 }
 
@@ -243,7 +245,7 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
 }
 
 /// Runs one task until it suspends or finishes, then carries out its request.
-fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
+fn run_task(local: &Local, t: Arc<Task>) {
     t.pin_to(local.index);
     t.begin_run();
     // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
@@ -268,9 +270,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
             }
         }
         Some(Request::Sleep(deadline)) => {
-            if rt.timers.insert(deadline, t.clone()) {
-                rt.notify_driver();
-            }
+            local.timers.borrow_mut().insert(deadline, t.clone());
             if t.settle_park() {
                 requeue(local, t);
             }
@@ -286,53 +286,48 @@ fn requeue(local: &Local, t: Arc<Task>) {
     local.own.borrow_mut().push_back(t);
 }
 
-/// Wakes every task whose deadline has passed. Returns how many.
-fn fire_timers(rt: &Runtime, local: &Local) -> usize {
+/// Wakes every task pinned here whose deadline has passed. Returns how many.
+fn fire_timers(local: &Local) -> usize {
+    let mut n = 0;
     let now = crate::sys::now_ns();
-    if !rt.timers.maybe_due(now) {
-        return 0;
-    }
-    let mut due = local.due.borrow_mut();
-    rt.timers.take_due(now, &mut due);
-    let n = due.len();
-    for t in due.drain(..) {
+    loop {
+        // One at a time: `unpark` queues onto `own`, never onto `timers`, but
+        // keep no borrow across it all the same.
+        let Some(t) = local.timers.borrow_mut().pop_due(now) else { break };
         coro::unpark(&t);
+        n += 1;
     }
     n
 }
 
-/// Nothing to run: sleep until work or a timer arrives.
+/// Nothing to run: sleep in this worker's poller until work, an fd event or
+/// the earliest timer arrives.
 fn sleep(rt: &Runtime, local: &Local) {
     if local.searching.replace(false) {
         rt.idle.stop_searching();
     }
     let i = local.index;
-    let driver = rt.idle.begin_sleep(i);
+    rt.idle.begin_sleep(i);
     // Dekker with the pushers (see `idle`): registration, fence, re-check.
     std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
     if has_work(rt, local) {
-        rt.wake(rt.idle.end_sleep(i, driver));
+        rt.idle.end_sleep(i);
         return;
     }
-    if driver {
-        let deadline = rt.timers.arm();
-        let mut timeout = (deadline != crate::timer::NEVER)
-            .then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
-        if crate::coro::stack::pool().wants_trim() {
-            // Come back to trim the pool once the burst's stacks have aged.
-            let age = Duration::from_nanos(crate::coro::stack::TRIM_AGE_NS);
-            timeout = Some(timeout.map_or(age, |t| t.min(age)));
-        }
-        crate::debug!("worker {i} drives the poller, timeout {timeout:?}");
-        let mut events = local.events.borrow_mut();
-        events.clear();
-        let _ = rt.poller.wait(&mut events, timeout);
-        rt.timers.disarm();
-    } else {
-        crate::debug!("worker {i} parks");
-        rt.parkers[i].park();
+    let deadline = local.timers.borrow().next();
+    let mut timeout =
+        (deadline != NEVER).then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
+    if crate::coro::stack::pool().wants_trim() {
+        // Come back to trim the pool once the burst's stacks have aged.
+        let age = Duration::from_nanos(crate::coro::stack::TRIM_AGE_NS);
+        timeout = Some(timeout.map_or(age, |t| t.min(age)));
     }
-    rt.wake(rt.idle.end_sleep(i, driver));
+    crate::debug!("worker {i} sleeps, timeout {timeout:?}");
+    let mut events = local.events.borrow_mut();
+    events.clear();
+    let _ = rt.pollers[i].wait(&mut events, timeout);
+    drop(events);
+    rt.idle.end_sleep(i);
     rt.idle.start_searching();
     local.searching.set(true);
 }
