@@ -23,7 +23,7 @@ f=$(echo "$out" | awk '/^test result:/{for(i=1;i<=NF;i++) if($(i+1) ~ /^failed/)
 pass=$((pass+p)); fail=$((fail+f))
 if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL cargo test (exit $rc)"; fail=$((fail+1)); fi
 
-for runner in scripts/run-c-tests.sh scripts/run-programs.sh; do
+for runner in scripts/check-exports.sh scripts/run-c-tests.sh scripts/run-programs.sh; do
     [ -x "$runner" ] || continue
     echo "== $runner"
     tally < <("$runner" 2>&1)

@@ -27,6 +27,9 @@ pub struct Config {
     /// their own (each costs two kernel mappings). Past it, stacks are carved
     /// from shared mappings and protected by a canary and depth checks.
     pub guarded_stacks: usize,
+    /// `OPENCORO_BLOCKING_THREADS`: most threads of the pool that runs calls
+    /// epoll cannot make non-blocking (regular-file I/O, fsync, open).
+    pub blocking_threads: usize,
     /// `OPENCORO_LOG`: `debug` traces start-up and scheduling.
     pub debug: bool,
     /// `OPENCORO=0` turns the runtime off: every hook calls straight through
@@ -41,6 +44,7 @@ pub fn init() -> &'static Config {
     CONFIG.get_or_init(|| {
         let c = from_env(|k| std::env::var(k).ok());
         crate::log::DEBUG.store(c.debug, core::sync::atomic::Ordering::Relaxed);
+        crate::hooks::set_active(c.enabled);
         crate::debug!(
             "config: workers={} stack_size={} guarded_stacks={} enabled={}",
             c.workers,
@@ -73,6 +77,9 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let guarded_stacks = parse(&var, "OPENCORO_GUARDED_STACKS", default_guarded_stacks(), |s| {
         s.parse::<usize>().ok()
     }, "a whole number");
+    let blocking_threads = parse(&var, "OPENCORO_BLOCKING_THREADS", 16, |s| {
+        s.parse::<usize>().ok().filter(|&n| (1..=1024).contains(&n))
+    }, "a whole number from 1 to 1024");
     let debug = parse(&var, "OPENCORO_LOG", false, |s| match s {
         "debug" => Some(true),
         "off" | "" | "warn" => Some(false),
@@ -83,7 +90,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         "0" | "off" => Some(false),
         _ => None,
     }, "0 or 1");
-    Config { workers, stack_size, guarded_stacks, debug, enabled }
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, enabled }
 }
 
 fn parse<T: Copy + std::fmt::Display>(

@@ -7,7 +7,10 @@
 //! - [`config`]: `OPENCORO_*` switches, read once.
 //! - [`coro`]: tasks, stacks, overflow detection, suspend points.
 //! - [`sched`]: workers, queues, stealing, idle/park protocol.
-//! - [`timer`]: deadlines for sleeps.
+//! - [`timer`]: deadlines for sleeps and I/O timeouts.
+//! - [`reactor`]: fd readiness (per-worker `polling` pollers) and the fd table.
+//! - [`io`]: the shared loop that turns a blocking call into a suspension.
+//! - [`blocking`]: the thread pool for calls epoll cannot make non-blocking.
 //! - [`hooks`]: interposed libc symbols, one table per family.
 //! - [`capi`]: the C API of `opencoro.h`.
 //! - [`sys`], [`log`]: raw system calls and diagnostics that never re-enter
@@ -15,10 +18,13 @@
 
 pub mod log;
 
+pub mod blocking;
 pub mod capi;
 pub mod config;
 pub mod coro;
 pub mod hooks;
+pub mod io;
+pub mod reactor;
 pub mod sched;
 pub mod sys;
 pub mod timer;

@@ -209,6 +209,12 @@ impl Task {
         self.in_hook.set(v)
     }
 
+    /// Has the coroutine been created (run at least once)?
+    pub(crate) fn started(&self) -> bool {
+        // SAFETY: read by the worker that owns the task (it took it off a queue).
+        unsafe { (*self.co.get()).is_some() }
+    }
+
     /// Marks the task RUNNING; the caller has just taken it off a queue.
     pub(crate) fn begin_run(&self) {
         self.state.store(RUNNING, Ordering::Relaxed);

@@ -14,7 +14,12 @@
 //!
 //! Handlers set errno themselves where they produce a result without libc.
 
+pub mod fd;
+pub mod file;
+pub mod poll;
+pub mod rw;
 pub mod sleep;
+pub mod socket;
 pub mod start;
 pub mod thread;
 
@@ -29,6 +34,15 @@ const HOOK_STACK_RESERVE: usize = 2048;
 /// Set in a child after `fork`: the runtime's threads do not exist there, so
 /// hooks call straight through (full support for fork comes later).
 static FORKED: AtomicBool = AtomicBool::new(false);
+
+/// Set once the configuration has been read and the runtime is on. Until
+/// then (the configuration itself opens files) every hook calls straight
+/// through; the `any` hooks must not read the configuration themselves.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn set_active(on: bool) {
+    ACTIVE.store(on, Ordering::Release);
+}
 
 pub(crate) fn mark_forked() {
     FORKED.store(true, Ordering::Relaxed);
@@ -77,6 +91,28 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// Enters a hook that keeps the runtime's books (fd bookkeeping) on any
+    /// thread: None only for a nested call from the runtime itself (or the
+    /// runtime off, or a forked child). The guard's task is null outside a
+    /// coroutine.
+    #[inline]
+    pub fn enter_any() -> Option<Guard> {
+        if FORKED.load(Ordering::Relaxed) || !ACTIVE.load(Ordering::Acquire) {
+            return None;
+        }
+        let t = coro::current_ptr();
+        if t.is_null() {
+            return Some(Guard { task: t });
+        }
+        Self::enter()
+    }
+
+    /// Is the caller a runtime coroutine? (False for `enter_any` guards
+    /// taken on plain threads.)
+    pub fn on_coroutine(&self) -> bool {
+        !self.task.is_null()
+    }
+
     /// Enters a hook, or returns None if the call must go straight to libc.
     #[inline]
     pub fn enter() -> Option<Guard> {
@@ -98,18 +134,22 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        // SAFETY: the task outlives the hook call it is running (possibly on
-        // another worker now: the pointer, unlike CURRENT, stays valid).
+        if self.task.is_null() {
+            return;
+        }
+        // SAFETY: the task outlives the hook call it is running.
         unsafe { (*self.task).set_in_hook(false) };
     }
 }
 
 /// Declares a family of hooks, one line each:
-/// `fn name(arg: Type, ...) -> Ret => handler;` where
+/// `co fn name(arg: Type, ...) -> Ret => handler;` or the same with `any`.
 /// `handler(real, arg, ...) -> Ret` is an `unsafe fn` and `real` is libc's
-/// function of the same name.
+/// function of the same name. A `co` hook runs its handler only on a
+/// runtime coroutine; an `any` hook on every thread (for bookkeeping that
+/// must see every call, such as `close`), with a guard that says which.
 macro_rules! hooks {
-    ($( fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path ; )*) => {
+    ($( $kind:ident fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path ; )*) => {
         $(
             #[cfg_attr(feature = "preload", no_mangle)]
             #[doc = concat!("Interposed `", stringify!($name), "`.")]
@@ -121,12 +161,14 @@ macro_rules! hooks {
                 static REAL: $crate::hooks::RealSym = $crate::hooks::RealSym::new(concat!(stringify!($name), "\0"));
                 // SAFETY: REAL is libc's symbol of this very name, whose C type is `Real`.
                 let real: Real = unsafe { core::mem::transmute::<*mut libc::c_void, Real>(REAL.get()) };
-                let Some(_guard) = $crate::hooks::Guard::enter() else {
+                let Some(guard) = $crate::hooks::hooks!(@enter $kind) else {
                     // SAFETY: a straight call with the caller's own arguments.
                     return unsafe { real($($arg),*) };
                 };
                 // SAFETY: the handler honours the libc contract the caller relies on.
-                let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe { $handler(real, $($arg),*) }));
+                let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
+                    $crate::hooks::hooks!(@call $kind, $handler, guard, real, $($arg),*)
+                }));
                 match r {
                     Ok(v) => v,
                     Err(_) => {
@@ -140,13 +182,18 @@ macro_rules! hooks {
         /// Every symbol this family interposes.
         pub const SYMBOLS: &[&str] = &[$(stringify!($name)),*];
     };
+    (@enter co) => { $crate::hooks::Guard::enter() };
+    (@enter any) => { $crate::hooks::Guard::enter_any() };
+    (@call co, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
+    (@call any, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
 }
 pub(crate) use hooks;
 
 /// Every libc symbol the library interposes, across families.
 pub fn all_symbols() -> Vec<&'static str> {
     let mut v = vec!["__libc_start_main"];
-    v.extend_from_slice(sleep::SYMBOLS);
-    v.extend_from_slice(thread::SYMBOLS);
+    for family in [sleep::SYMBOLS, thread::SYMBOLS, rw::SYMBOLS, socket::SYMBOLS, fd::SYMBOLS, poll::SYMBOLS, file::SYMBOLS] {
+        v.extend_from_slice(family);
+    }
     v
 }

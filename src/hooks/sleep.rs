@@ -13,11 +13,11 @@ use crate::hooks::hooks;
 use crate::sys::{clock_ns, now_ns};
 
 hooks! {
-    fn sleep(secs: c_uint) -> c_uint => on_sleep;
-    fn usleep(usec: useconds_t) -> c_int => on_usleep;
-    fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int => on_nanosleep;
-    fn clock_nanosleep(clock: clockid_t, flags: c_int, req: *const timespec, rem: *mut timespec) -> c_int => on_clock_nanosleep;
-    fn sched_yield() -> c_int => on_sched_yield;
+    co fn sleep(secs: c_uint) -> c_uint => on_sleep;
+    co fn usleep(usec: useconds_t) -> c_int => on_usleep;
+    co fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int => on_nanosleep;
+    co fn clock_nanosleep(clock: clockid_t, flags: c_int, req: *const timespec, rem: *mut timespec) -> c_int => on_clock_nanosleep;
+    co fn sched_yield() -> c_int => on_sched_yield;
 }
 
 const NS: u64 = 1_000_000_000;

@@ -7,7 +7,7 @@ use crate::coro;
 use crate::hooks::hooks;
 
 hooks! {
-    fn pthread_getattr_np(thread: pthread_t, attr: *mut pthread_attr_t) -> c_int => on_getattr;
+    co fn pthread_getattr_np(thread: pthread_t, attr: *mut pthread_attr_t) -> c_int => on_getattr;
 }
 
 unsafe fn on_getattr(

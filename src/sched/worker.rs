@@ -36,6 +36,8 @@ pub(crate) struct Local {
     own: RefCell<VecDeque<Arc<Task>>>,
     /// Whose turn is next: pinned work (true) or new work (false).
     pinned_turn: Cell<bool>,
+    /// Coroutines pinned here that have started and not finished.
+    pinned_live: Cell<usize>,
     events: RefCell<polling::Events>,
     /// Deadlines of the coroutines pinned here.
     timers: RefCell<TimerHeap<Arc<Task>>>,
@@ -82,6 +84,21 @@ pub(crate) fn push_own(w: usize, t: Arc<Task>) -> Result<(), Arc<Task>> {
     }
 }
 
+/// Could another coroutine run on this worker while the caller blocks?
+/// (Others pinned here, or work queued here.) A coroutine alone on its
+/// worker may simply block in a system call. Never inlined: called from
+/// coroutines.
+#[inline(never)]
+pub fn has_company() -> bool {
+    let l = LOCAL.with(|c| c.get());
+    // SAFETY: as in push_local; shared borrows only.
+    let Some(local) = (unsafe { l.as_ref() }) else { return false };
+    local.pinned_live.get() > 1 || !local.own.borrow().is_empty() || !local.deque.is_empty() || {
+        let rt = super::runtime();
+        !rt.inboxes[local.index].is_empty() || !rt.injector.is_empty()
+    }
+}
+
 /// The index of the worker running on this thread, if any.
 #[inline(never)]
 pub fn current_worker() -> Option<usize> {
@@ -100,6 +117,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         searching: Cell::new(false),
         own: RefCell::new(VecDeque::new()),
         pinned_turn: Cell::new(true),
+        pinned_live: Cell::new(0),
         events: RefCell::new(polling::Events::new()),
         timers: RefCell::new(TimerHeap::new()),
         current: coro::current_slot(),
@@ -116,6 +134,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         local.tick.set(tick);
         if tick.is_multiple_of(FAIRNESS_TICKS) {
             fire_timers(&local);
+            poll_now(rt, &local);
         }
         if let Some(t) = find_task(rt, &local, tick) {
             found_work(rt, &local);
@@ -247,6 +266,9 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
 /// Runs one task until it suspends or finishes, then carries out its request.
 fn run_task(local: &Local, t: Arc<Task>) {
     t.pin_to(local.index);
+    if !t.started() {
+        local.pinned_live.set(local.pinned_live.get() + 1);
+    }
     t.begin_run();
     // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
     // lifetime; only this loop writes it.
@@ -275,8 +297,11 @@ fn run_task(local: &Local, t: Arc<Task>) {
                 requeue(local, t);
             }
         }
-        // SAFETY: we ran it to completion and own it.
-        None => unsafe { t.finish() },
+        None => {
+            local.pinned_live.set(local.pinned_live.get() - 1);
+            // SAFETY: we ran it to completion and own it.
+            unsafe { t.finish() }
+        }
     }
 }
 
@@ -298,6 +323,19 @@ fn fire_timers(local: &Local) -> usize {
         n += 1;
     }
     n
+}
+
+/// While busy: collects fd events of this worker's waiting coroutines
+/// without blocking (idle workers get them in `sleep`).
+fn poll_now(rt: &Runtime, local: &Local) {
+    if crate::reactor::waiting_on(local.index) == 0 {
+        return;
+    }
+    let mut events = local.events.borrow_mut();
+    events.clear();
+    if rt.pollers[local.index].wait(&mut events, Some(Duration::ZERO)).is_ok() {
+        crate::reactor::dispatch(&events);
+    }
 }
 
 /// Nothing to run: sleep in this worker's poller until work, an fd event or
@@ -326,6 +364,7 @@ fn sleep(rt: &Runtime, local: &Local) {
     let mut events = local.events.borrow_mut();
     events.clear();
     let _ = rt.pollers[i].wait(&mut events, timeout);
+    crate::reactor::dispatch(&events);
     drop(events);
     rt.idle.end_sleep(i);
     rt.idle.start_searching();

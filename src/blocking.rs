@@ -1,0 +1,116 @@
+//! A small pool of plain threads that run calls epoll cannot make
+//! non-blocking (regular-file reads that miss the page cache, `fsync`,
+//! `open`) while the calling coroutine suspends, so the other coroutines of
+//! its worker keep running. errno travels back with the result.
+//!
+//! Owner: this module. Threads start on demand, up to
+//! `OPENCORO_BLOCKING_THREADS`, and then stay, blocked on the queue's
+//! condition variable (they are plain threads: our hooks call straight
+//! through on them).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+use crate::coro::{self, Request, Task};
+
+/// A call handed to the pool. Lives on the suspended coroutine's stack.
+struct Job {
+    call: *mut (dyn FnMut() -> isize + Send),
+    result: isize,
+    errno: i32,
+    task: Arc<Task>,
+    done: AtomicBool,
+}
+
+struct JobPtr(*mut Job);
+// SAFETY: the job is only touched by the one pool thread that took it, until
+// `done` is set; the coroutine that owns it waits for that.
+unsafe impl Send for JobPtr {}
+
+struct Pool {
+    queue: Mutex<(VecDeque<JobPtr>, usize /* idle threads */, usize /* threads */)>,
+    cv: Condvar,
+    max: usize,
+}
+
+static POOL: OnceLock<Pool> = OnceLock::new();
+
+fn pool() -> &'static Pool {
+    POOL.get_or_init(|| Pool {
+        queue: Mutex::new((VecDeque::new(), 0, 0)),
+        cv: Condvar::new(),
+        max: crate::config::get().blocking_threads,
+    })
+}
+
+/// Runs `call` on a pool thread while the calling coroutine suspends;
+/// returns its result with errno set as the call left it. Must be called on
+/// a coroutine.
+pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
+    let t = coro::current_ptr();
+    // SAFETY: the running task (we are on a coroutine); the worker holds a
+    // reference for as long as it runs.
+    let task = unsafe {
+        Arc::increment_strong_count(t);
+        Arc::from_raw(t)
+    };
+    // SAFETY: erases the borrow's lifetime; the job (and so the pointer) is
+    // used only until `done`, and we do not return before that.
+    let call: *mut (dyn FnMut() -> isize + Send) = unsafe { std::mem::transmute(call) };
+    let mut job = Job { call, result: -1, errno: 0, task, done: AtomicBool::new(false) };
+    let p = pool();
+    {
+        let mut q = p.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.0.push_back(JobPtr(&mut job));
+        if q.1 == 0 && q.2 < p.max {
+            q.2 += 1;
+            let n = q.2;
+            drop(q);
+            let r = std::thread::Builder::new()
+                .name(format!("opencoro-io{n}"))
+                .stack_size(256 * 1024)
+                .spawn(move || serve(pool()));
+            if r.is_err() {
+                p.queue.lock().unwrap_or_else(|e| e.into_inner()).2 -= 1;
+            }
+        } else {
+            drop(q);
+        }
+    }
+    p.cv.notify_one();
+    // Acquire pairs with the Release store in `serve`: result and errno are
+    // visible once done is.
+    while !job.done.load(Ordering::Acquire) {
+        coro::suspend(Request::Park);
+    }
+    crate::sys::set_errno(job.errno);
+    job.result
+}
+
+fn serve(p: &'static Pool) {
+    loop {
+        let job = {
+            let mut q = p.queue.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if let Some(j) = q.0.pop_front() {
+                    break j;
+                }
+                q.1 += 1;
+                q = p.cv.wait(q).unwrap_or_else(|e| e.into_inner());
+                q.1 -= 1;
+            }
+        };
+        // SAFETY: the job stays alive until we set `done` (see `run`).
+        let job = unsafe { &mut *job.0 };
+        crate::sys::set_errno(0);
+        // SAFETY: the call's borrow is alive while its coroutine waits.
+        job.result = unsafe { (*job.call)() };
+        job.errno = crate::sys::errno();
+        let task = job.task.clone();
+        // After this store the coroutine may return and free the job: touch
+        // it no more.
+        job.done.store(true, Ordering::Release);
+        coro::unpark(&task);
+    }
+}

@@ -1,0 +1,185 @@
+//! read/write family: `read`, `readv`, `pread`, `write`, `writev`, `pwrite`
+//! (and the `_FORTIFY_SOURCE` entry points `__read_chk`, `__pread_chk`,
+//! which glibc's fortified headers call instead of `read` and `pread`).
+//!
+//! Each becomes an [`io::Call`]: tried with `RWF_NOWAIT` (sockets, pipes,
+//! and regular files whose data is cached), waited on the reactor when it
+//! would block, handed to the blocking pool when epoll cannot watch the fd.
+//! Writes to a blocking fd write everything, as libc's do.
+
+use libc::{c_int, c_void, iovec, off_t, size_t, ssize_t};
+
+use crate::hooks::hooks;
+use crate::io::{self, Call};
+use crate::reactor::Dir;
+
+hooks! {
+    co fn read(fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t => on_read;
+    co fn __read_chk(fd: c_int, buf: *mut c_void, n: size_t, buflen: size_t) -> ssize_t => on_read_chk;
+    co fn readv(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t => on_readv;
+    co fn pread(fd: c_int, buf: *mut c_void, n: size_t, off: off_t) -> ssize_t => on_pread;
+    co fn pread64(fd: c_int, buf: *mut c_void, n: size_t, off: off_t) -> ssize_t => on_pread;
+    co fn __pread_chk(fd: c_int, buf: *mut c_void, n: size_t, off: off_t, buflen: size_t) -> ssize_t => on_pread_chk;
+    co fn __pread64_chk(fd: c_int, buf: *mut c_void, n: size_t, off: off_t, buflen: size_t) -> ssize_t => on_pread_chk;
+    co fn write(fd: c_int, buf: *const c_void, n: size_t) -> ssize_t => on_write;
+    co fn writev(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t => on_writev;
+    co fn pwrite(fd: c_int, buf: *const c_void, n: size_t, off: off_t) -> ssize_t => on_pwrite;
+    co fn pwrite64(fd: c_int, buf: *const c_void, n: size_t, off: off_t) -> ssize_t => on_pwrite;
+}
+
+/// `preadv2` offset meaning "the current file position" (plain read).
+const AT_POSITION: off_t = -1;
+
+/// Reads into `iov` with `preadv2(.., RWF_NOWAIT)`.
+fn read_nowait(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> isize {
+    // SAFETY: the caller's buffers, as for the call being hooked.
+    unsafe { libc::preadv2(fd, iov, cnt, off, libc::RWF_NOWAIT) }
+}
+
+/// Writes `iov` with `pwritev2(.., RWF_NOWAIT)`.
+fn write_nowait(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> isize {
+    // SAFETY: the caller's buffers, as for the call being hooked.
+    unsafe { libc::pwritev2(fd, iov, cnt, off, libc::RWF_NOWAIT) }
+}
+
+/// A raw pointer that may cross to a pool thread with the call that uses it
+/// (the coroutine that owns the memory is suspended meanwhile).
+#[derive(Clone, Copy)]
+struct P<T>(T);
+// SAFETY: see the type doc: the memory is used by one thread at a time.
+unsafe impl<T> Send for P<T> {}
+
+fn one(buf: *const c_void, n: size_t) -> iovec {
+    iovec { iov_base: buf as *mut c_void, iov_len: n }
+}
+
+unsafe fn on_read(real: unsafe extern "C" fn(c_int, *mut c_void, size_t) -> ssize_t, fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t {
+    let v = one(buf, n);
+    let b = P(buf);
+    // SAFETY: the caller's buffer, as for read itself.
+    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, AT_POSITION), &mut move || unsafe { real(fd, { b }.0, n) })
+}
+
+unsafe fn on_read_chk(
+    real: unsafe extern "C" fn(c_int, *mut c_void, size_t, size_t) -> ssize_t,
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    buflen: size_t,
+) -> ssize_t {
+    if n > buflen {
+        // SAFETY: libc reports the overflow (and aborts) as it would.
+        return unsafe { real(fd, buf, n, buflen) };
+    }
+    let v = one(buf, n);
+    let b = P(buf);
+    // SAFETY: the caller's buffer, checked against buflen above.
+    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, AT_POSITION), &mut move || unsafe { real(fd, { b }.0, n, buflen) })
+}
+
+unsafe fn on_readv(real: unsafe extern "C" fn(c_int, *const iovec, c_int) -> ssize_t, fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
+    let p = P(iov);
+    // SAFETY: the caller's vectors, as for readv itself.
+    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, iov, cnt, AT_POSITION), &mut move || unsafe { real(fd, { p }.0, cnt) })
+}
+
+unsafe fn on_pread(
+    real: unsafe extern "C" fn(c_int, *mut c_void, size_t, off_t) -> ssize_t,
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    off: off_t,
+) -> ssize_t {
+    if off < 0 {
+        // SAFETY: libc rejects it (EINVAL) at once.
+        return unsafe { real(fd, buf, n, off) };
+    }
+    let v = one(buf, n);
+    let b = P(buf);
+    // SAFETY: the caller's buffer, as for pread itself.
+    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, off), &mut move || unsafe { real(fd, { b }.0, n, off) })
+}
+
+unsafe fn on_pread_chk(
+    real: unsafe extern "C" fn(c_int, *mut c_void, size_t, off_t, size_t) -> ssize_t,
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    off: off_t,
+    buflen: size_t,
+) -> ssize_t {
+    if n > buflen || off < 0 {
+        // SAFETY: libc reports the overflow or rejects the offset at once.
+        return unsafe { real(fd, buf, n, off, buflen) };
+    }
+    let v = one(buf, n);
+    let b = P(buf);
+    // SAFETY: the caller's buffer, checked against buflen above.
+    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, off), &mut move || unsafe { real(fd, { b }.0, n, off, buflen) })
+}
+
+unsafe fn on_write(real: unsafe extern "C" fn(c_int, *const c_void, size_t) -> ssize_t, fd: c_int, buf: *const c_void, n: size_t) -> ssize_t {
+    let mut call = Call::new(fd, Dir::Write);
+    io::write_all(n, fd, |done| {
+        // SAFETY: within the caller's buffer (done < n).
+        let rest = P(unsafe { buf.byte_add(done) });
+        let v = one(rest.0, n - done);
+        // SAFETY: the caller's buffer, as for write itself.
+        call.run(&mut || write_nowait(fd, &v, 1, AT_POSITION), &mut move || unsafe { real(fd, { rest }.0, n - done) })
+    })
+}
+
+unsafe fn on_pwrite(
+    real: unsafe extern "C" fn(c_int, *const c_void, size_t, off_t) -> ssize_t,
+    fd: c_int,
+    buf: *const c_void,
+    n: size_t,
+    off: off_t,
+) -> ssize_t {
+    if off < 0 {
+        // SAFETY: libc rejects it (EINVAL) at once.
+        return unsafe { real(fd, buf, n, off) };
+    }
+    let mut call = Call::new(fd, Dir::Write);
+    io::write_all(n, fd, |done| {
+        // SAFETY: within the caller's buffer (done < n).
+        let rest = P(unsafe { buf.byte_add(done) });
+        let v = one(rest.0, n - done);
+        let at = off + done as off_t;
+        // SAFETY: the caller's buffer, as for pwrite itself.
+        call.run(&mut || write_nowait(fd, &v, 1, at), &mut move || unsafe { real(fd, { rest }.0, n - done, at) })
+    })
+}
+
+unsafe fn on_writev(real: unsafe extern "C" fn(c_int, *const iovec, c_int) -> ssize_t, fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
+    if cnt <= 0 || cnt > libc::UIO_MAXIOV || iov.is_null() {
+        // SAFETY: libc rejects these at once.
+        return unsafe { real(fd, iov, cnt) };
+    }
+    // SAFETY: the caller's vector of `cnt` entries.
+    let orig = unsafe { std::slice::from_raw_parts(iov, cnt as usize) };
+    let total: usize = orig.iter().map(|v| v.iov_len).sum();
+    let mut call = Call::new(fd, Dir::Write);
+    let mut rest: Vec<iovec> = Vec::with_capacity(orig.len());
+    io::write_all(total, fd, |done| {
+        advance(orig, done, &mut rest);
+        let p = P(rest.as_ptr());
+        let n = rest.len() as c_int;
+        // SAFETY: the caller's buffers, re-described from `done` on.
+        call.run(&mut || write_nowait(fd, { p }.0, n, AT_POSITION), &mut move || unsafe { real(fd, { p }.0, n) })
+    })
+}
+
+/// The part of `iov` after its first `skip` bytes, into `out`.
+pub(crate) fn advance(iov: &[iovec], mut skip: usize, out: &mut Vec<iovec>) {
+    out.clear();
+    for v in iov {
+        if skip >= v.iov_len {
+            skip -= v.iov_len;
+            continue;
+        }
+        // SAFETY: skip < iov_len, within the caller's buffer.
+        out.push(iovec { iov_base: unsafe { v.iov_base.byte_add(skip) }, iov_len: v.iov_len - skip });
+        skip = 0;
+    }
+}

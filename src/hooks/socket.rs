@@ -1,0 +1,323 @@
+//! Socket calls: `recv`, `recvfrom`, `recvmsg`, `send`, `sendto`, `sendmsg`
+//! (made non-blocking per call with `MSG_DONTWAIT`), `accept`, `accept4`
+//! (accepted only once the listener is readable, one coroutine at a time),
+//! `connect` (its EINPROGRESS path waited on the reactor, then `SO_ERROR`),
+//! and the bookkeeping hooks `socket`, `socketpair`, `setsockopt`.
+
+use std::sync::Mutex;
+
+use libc::{c_int, c_void, msghdr, size_t, sockaddr, socklen_t, ssize_t};
+
+use crate::hooks::{hooks, Guard};
+use crate::io::{self, Call};
+use crate::reactor::{self, Dir, Wait};
+use crate::sched::worker;
+use crate::sys::{errno, set_errno, syscall6};
+
+hooks! {
+    co fn recv(fd: c_int, buf: *mut c_void, n: size_t, flags: c_int) -> ssize_t => on_recv;
+    co fn __recv_chk(fd: c_int, buf: *mut c_void, n: size_t, buflen: size_t, flags: c_int) -> ssize_t => on_recv_chk;
+    co fn recvfrom(fd: c_int, buf: *mut c_void, n: size_t, flags: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> ssize_t => on_recvfrom;
+    co fn __recvfrom_chk(fd: c_int, buf: *mut c_void, n: size_t, buflen: size_t, flags: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> ssize_t => on_recvfrom_chk;
+    co fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> ssize_t => on_recvmsg;
+    co fn send(fd: c_int, buf: *const c_void, n: size_t, flags: c_int) -> ssize_t => on_send;
+    co fn sendto(fd: c_int, buf: *const c_void, n: size_t, flags: c_int, addr: *const sockaddr, len: socklen_t) -> ssize_t => on_sendto;
+    co fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t => on_sendmsg;
+    any fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int => on_accept;
+    any fn accept4(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags: c_int) -> c_int => on_accept4;
+    co fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int => on_connect;
+    any fn socket(domain: c_int, ty: c_int, proto: c_int) -> c_int => on_socket;
+    any fn socketpair(domain: c_int, ty: c_int, proto: c_int, sv: *mut c_int) -> c_int => on_socketpair;
+    any fn setsockopt(fd: c_int, level: c_int, opt: c_int, val: *const c_void, len: socklen_t) -> c_int => on_setsockopt;
+}
+
+/// A raw pointer that may cross to a pool thread with its call.
+#[derive(Clone, Copy)]
+struct P<T>(T);
+// SAFETY: the memory is used by one thread at a time (the coroutine that
+// owns it is suspended while a pool thread runs the call).
+unsafe impl<T> Send for P<T> {}
+
+unsafe fn on_recv(real: unsafe extern "C" fn(c_int, *mut c_void, size_t, c_int) -> ssize_t, fd: c_int, buf: *mut c_void, n: size_t, flags: c_int) -> ssize_t {
+    let b = P(buf);
+    // SAFETY: the caller's buffer, as for recv itself.
+    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, fl) })
+}
+
+unsafe fn on_recv_chk(
+    real: unsafe extern "C" fn(c_int, *mut c_void, size_t, size_t, c_int) -> ssize_t,
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    buflen: size_t,
+    flags: c_int,
+) -> ssize_t {
+    let b = P(buf);
+    if n > buflen {
+        // SAFETY: libc reports the overflow as it would.
+        return unsafe { real(fd, buf, n, buflen, flags) };
+    }
+    // SAFETY: the caller's buffer, checked against buflen above.
+    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, buflen, fl) })
+}
+
+unsafe fn on_recvfrom(
+    real: unsafe extern "C" fn(c_int, *mut c_void, size_t, c_int, *mut sockaddr, *mut socklen_t) -> ssize_t,
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    flags: c_int,
+    addr: *mut sockaddr,
+    len: *mut socklen_t,
+) -> ssize_t {
+    let (b, a, l) = (P(buf), P(addr), P(len));
+    // SAFETY: the caller's buffers, as for recvfrom itself.
+    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, fl, { a }.0, { l }.0) })
+}
+
+#[allow(clippy::too_many_arguments)] // the C signature, plus `real`
+unsafe fn on_recvfrom_chk(
+    real: unsafe extern "C" fn(c_int, *mut c_void, size_t, size_t, c_int, *mut sockaddr, *mut socklen_t) -> ssize_t,
+    fd: c_int,
+    buf: *mut c_void,
+    n: size_t,
+    buflen: size_t,
+    flags: c_int,
+    addr: *mut sockaddr,
+    len: *mut socklen_t,
+) -> ssize_t {
+    if n > buflen {
+        // SAFETY: libc reports the overflow as it would.
+        return unsafe { real(fd, buf, n, buflen, flags, addr, len) };
+    }
+    let (b, a, l) = (P(buf), P(addr), P(len));
+    // SAFETY: the caller's buffers, checked against buflen above.
+    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, buflen, fl, { a }.0, { l }.0) })
+}
+
+unsafe fn on_recvmsg(real: unsafe extern "C" fn(c_int, *mut msghdr, c_int) -> ssize_t, fd: c_int, msg: *mut msghdr, flags: c_int) -> ssize_t {
+    let m = P(msg);
+    // SAFETY: the caller's message, as for recvmsg itself.
+    recv_like(fd, flags, move |fl| unsafe { real(fd, { m }.0, fl) })
+}
+
+/// A receive with `raw(flags)`: non-blocking attempts add MSG_DONTWAIT.
+fn recv_like(fd: c_int, flags: c_int, raw: impl Fn(c_int) -> isize + Send + Copy) -> isize {
+    if flags & libc::MSG_DONTWAIT != 0 {
+        return raw(flags);
+    }
+    Call::new(fd, Dir::Read).run(&mut || raw(flags | libc::MSG_DONTWAIT), &mut move || raw(flags))
+}
+
+/// A send of `total` bytes with `raw(done, flags)`: everything is sent on a
+/// blocking socket, as libc's blocking send does.
+fn send_like(fd: c_int, flags: c_int, total: usize, raw: impl Fn(usize, c_int) -> isize + Send + Copy) -> isize {
+    if flags & libc::MSG_DONTWAIT != 0 {
+        return raw(0, flags);
+    }
+    let mut call = Call::new(fd, Dir::Write);
+    io::write_all(total, fd, |done| call.run(&mut || raw(done, flags | libc::MSG_DONTWAIT), &mut move || raw(done, flags)))
+}
+
+unsafe fn on_send(real: unsafe extern "C" fn(c_int, *const c_void, size_t, c_int) -> ssize_t, fd: c_int, buf: *const c_void, n: size_t, flags: c_int) -> ssize_t {
+    let b = P(buf);
+    // SAFETY: within the caller's buffer (done < n).
+    send_like(fd, flags, n, move |done, fl| unsafe { real(fd, { b }.0.byte_add(done), n - done, fl) })
+}
+
+unsafe fn on_sendto(
+    real: unsafe extern "C" fn(c_int, *const c_void, size_t, c_int, *const sockaddr, socklen_t) -> ssize_t,
+    fd: c_int,
+    buf: *const c_void,
+    n: size_t,
+    flags: c_int,
+    addr: *const sockaddr,
+    len: socklen_t,
+) -> ssize_t {
+    let (b, a) = (P(buf), P(addr));
+    // SAFETY: within the caller's buffer (done < n).
+    send_like(fd, flags, n, move |done, fl| unsafe { real(fd, { b }.0.byte_add(done), n - done, fl, { a }.0, len) })
+}
+
+unsafe fn on_sendmsg(real: unsafe extern "C" fn(c_int, *const msghdr, c_int) -> ssize_t, fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t {
+    if msg.is_null() || flags & libc::MSG_DONTWAIT != 0 {
+        // SAFETY: straight call (libc reports EFAULT, or the program asked
+        // for a non-blocking send).
+        return unsafe { real(fd, msg, flags) };
+    }
+    // SAFETY: the caller's message header and vector.
+    let (orig, iov) = unsafe { (*msg, std::slice::from_raw_parts((*msg).msg_iov, (*msg).msg_iovlen)) };
+    let total: usize = iov.iter().map(|v| v.iov_len).sum();
+    let mut rest = Vec::new();
+    let mut call = Call::new(fd, Dir::Write);
+    io::write_all(total, fd, |done| {
+        let mut m = orig;
+        if done > 0 {
+            // The rest of a partly sent message; ancillary data went with
+            // its first part.
+            crate::hooks::rw::advance(iov, done, &mut rest);
+            m.msg_iov = rest.as_mut_ptr();
+            m.msg_iovlen = rest.len();
+            m.msg_control = std::ptr::null_mut();
+            m.msg_controllen = 0;
+        }
+        let m = P(m);
+        // SAFETY: the caller's buffers, re-described from `done` on.
+        call.run(&mut || unsafe { real(fd, &{ m }.0, flags | libc::MSG_DONTWAIT) }, &mut move || unsafe { real(fd, &{ m }.0, flags) })
+    })
+}
+
+/// One accept at a time in this process: the listener is checked readable
+/// and accepted from under this lock, so two coroutines woken by the same
+/// connection cannot both block in accept.
+static ACCEPT: Mutex<()> = Mutex::new(());
+
+fn readable_now(fd: c_int) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd; a raw call (poll is our own hook).
+    let r = unsafe { syscall6(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0, 0, 0, 0) };
+    r > 0
+}
+
+fn accept_like(g: &Guard, fd: c_int, raw: impl Fn() -> c_int + Send + Copy) -> c_int {
+    if !g.on_coroutine() || reactor::user_nonblocking(fd) {
+        return reset_new(raw());
+    }
+    let nowait = || {
+        let _one = ACCEPT.lock().unwrap_or_else(|e| e.into_inner());
+        if readable_now(fd) {
+            raw() as isize
+        } else {
+            io::fail(libc::EAGAIN)
+        }
+    };
+    let r = Call::new(fd, Dir::Read).run(&mut { nowait }, &mut move || raw() as isize);
+    reset_new(r as c_int)
+}
+
+/// A new fd number: forget whatever the reactor knew about an old file that
+/// had it (closed without our seeing it).
+fn reset_new(fd: c_int) -> c_int {
+    if fd >= 0 {
+        let e = errno();
+        reactor::closed(fd);
+        set_errno(e);
+    }
+    fd
+}
+
+unsafe fn on_accept(g: &Guard, real: unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t) -> c_int, fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let (a, l) = (P(addr), P(len));
+    // SAFETY: the caller's address buffers, as for accept itself.
+    accept_like(g, fd, move || unsafe { real(fd, { a }.0, { l }.0) })
+}
+
+unsafe fn on_accept4(
+    g: &Guard,
+    real: unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t, c_int) -> c_int,
+    fd: c_int,
+    addr: *mut sockaddr,
+    len: *mut socklen_t,
+    flags: c_int,
+) -> c_int {
+    let (a, l) = (P(addr), P(len));
+    // SAFETY: the caller's address buffers, as for accept4 itself.
+    accept_like(g, fd, move || unsafe { real(fd, { a }.0, { l }.0, flags) })
+}
+
+unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_t) -> c_int, fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
+    if !worker::has_company() || reactor::user_nonblocking(fd) {
+        // SAFETY: a straight call with the caller's arguments.
+        return unsafe { real(fd, addr, len) };
+    }
+    let Some(tok) = reactor::token(fd) else {
+        // SAFETY: as above.
+        return unsafe { real(fd, addr, len) };
+    };
+    // The one place the runtime sets O_NONBLOCK: around this connect call
+    // only, on a socket being connected (not yet shared with anyone).
+    let fcntl = |cmd: c_int, arg: usize| -> isize {
+        // SAFETY: F_GETFL/F_SETFL on the caller's fd; raw (fcntl is our hook).
+        unsafe { syscall6(libc::SYS_fcntl, fd as usize, cmd as usize, arg, 0, 0, 0) }
+    };
+    let fl = fcntl(libc::F_GETFL, 0);
+    if fl < 0 {
+        return -1;
+    }
+    fcntl(libc::F_SETFL, (fl as usize) | libc::O_NONBLOCK as usize);
+    // SAFETY: the caller's address, as for connect itself.
+    let r = unsafe { real(fd, addr, len) };
+    let e = errno();
+    fcntl(libc::F_SETFL, fl as usize);
+    if r == 0 || e != libc::EINPROGRESS {
+        set_errno(e);
+        return r;
+    }
+    let deadline = match reactor::socket_timeout(fd, Dir::Write) {
+        0 => crate::timer::NEVER,
+        t => crate::sys::now_ns().saturating_add(t),
+    };
+    loop {
+        match reactor::wait(tok, Dir::Write, deadline) {
+            Wait::TimedOut => return io::fail(libc::EINPROGRESS) as c_int,
+            Wait::Closed => return io::fail(libc::EBADF) as c_int,
+            Wait::Ready | Wait::Unpollable => {}
+        }
+        let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+        // SAFETY: one valid pollfd; raw call (poll is our own hook).
+        let n = unsafe { syscall6(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0, 0, 0, 0) };
+        if n > 0 {
+            break;
+        }
+    }
+    let mut err: c_int = 0;
+    let mut l = std::mem::size_of::<c_int>() as socklen_t;
+    // SAFETY: valid out-parameters of the right size.
+    unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut c_int).cast(), &mut l) };
+    if err != 0 {
+        return io::fail(err) as c_int;
+    }
+    0
+}
+
+unsafe fn on_socket(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int, domain: c_int, ty: c_int, proto: c_int) -> c_int {
+    // SAFETY: a straight call with the caller's arguments.
+    reset_new(unsafe { real(domain, ty, proto) })
+}
+
+unsafe fn on_socketpair(
+    _g: &Guard,
+    real: unsafe extern "C" fn(c_int, c_int, c_int, *mut c_int) -> c_int,
+    domain: c_int,
+    ty: c_int,
+    proto: c_int,
+    sv: *mut c_int,
+) -> c_int {
+    // SAFETY: a straight call with the caller's arguments.
+    let r = unsafe { real(domain, ty, proto, sv) };
+    if r == 0 {
+        // SAFETY: on success libc filled both entries.
+        unsafe {
+            reset_new(*sv);
+            reset_new(*sv.add(1));
+        }
+    }
+    r
+}
+
+unsafe fn on_setsockopt(
+    _g: &Guard,
+    real: unsafe extern "C" fn(c_int, c_int, c_int, *const c_void, socklen_t) -> c_int,
+    fd: c_int,
+    level: c_int,
+    opt: c_int,
+    val: *const c_void,
+    len: socklen_t,
+) -> c_int {
+    // SAFETY: a straight call with the caller's arguments.
+    let r = unsafe { real(fd, level, opt, val, len) };
+    if level == libc::SOL_SOCKET && (opt == libc::SO_RCVTIMEO || opt == libc::SO_SNDTIMEO) {
+        reactor::forget(fd);
+    }
+    r
+}

@@ -1,0 +1,124 @@
+//! Blocking I/O calls made the coroutine way: the shared loop behind the
+//! read/write, socket and file hooks.
+//!
+//! A hook hands over two forms of its call: `nowait`, the same call made
+//! non-blocking for this one attempt (`RWF_NOWAIT`, `MSG_DONTWAIT`), and
+//! `blocking`, the plain libc call. [`call`] then:
+//!
+//! - makes the plain call when the coroutine is alone on its worker (no
+//!   other coroutine could run meanwhile, so blocking the worker costs
+//!   nothing and the program behaves exactly as without the library);
+//! - otherwise tries `nowait`; on EAGAIN it returns EAGAIN if the program
+//!   made the fd non-blocking itself, else waits on the reactor (with the
+//!   socket's SO_RCVTIMEO/SO_SNDTIMEO as deadline, which ends in EAGAIN as
+//!   libc's would) and tries again;
+//! - when the call cannot be made non-blocking (EOPNOTSUPP: a tty, some
+//!   character devices) it waits for readiness first and then makes the
+//!   plain call; when epoll cannot watch the fd (a regular file whose data
+//!   is not cached) it runs the plain call on the blocking pool.
+//!
+//! No EINTR is introduced: a wait is never interrupted.
+
+use crate::reactor::{self, Dir, Wait};
+use crate::sched::worker;
+use crate::sys::{errno, set_errno};
+use crate::timer::NEVER;
+
+/// One blocking call on `fd`.
+pub struct Call {
+    pub fd: i32,
+    pub dir: Dir,
+    /// Deadline from the socket timeout, computed at the first wait and
+    /// kept for the whole hooked call (a write that loops over partial
+    /// writes times out once, as libc's does).
+    deadline: Option<u64>,
+}
+
+impl Call {
+    pub fn new(fd: i32, dir: Dir) -> Self {
+        Call { fd, dir, deadline: None }
+    }
+
+    fn deadline(&mut self) -> u64 {
+        *self.deadline.get_or_insert_with(|| match reactor::socket_timeout(self.fd, self.dir) {
+            0 => NEVER,
+            t => crate::sys::now_ns().saturating_add(t),
+        })
+    }
+
+    /// Runs the call; see the module doc.
+    pub fn run(
+        &mut self,
+        nowait: &mut dyn FnMut() -> isize,
+        blocking: &mut (dyn FnMut() -> isize + Send),
+    ) -> isize {
+        if !worker::has_company() {
+            return blocking();
+        }
+        loop {
+            let Some(tok) = reactor::token(self.fd) else { return blocking() };
+            let r = nowait();
+            if r >= 0 {
+                return r;
+            }
+            match errno() {
+                libc::EAGAIN => {}
+                libc::EOPNOTSUPP => {
+                    // The call cannot be made non-blocking: wait until the
+                    // fd is ready, then make it once as it is.
+                    return match reactor::wait(tok, self.dir, NEVER) {
+                        Wait::Closed => fail(libc::EBADF),
+                        Wait::Unpollable => crate::blocking::run(blocking),
+                        _ => blocking(),
+                    };
+                }
+                _ => return r,
+            }
+            if reactor::user_nonblocking(self.fd) {
+                return fail(libc::EAGAIN);
+            }
+            let deadline = self.deadline();
+            match reactor::wait(tok, self.dir, deadline) {
+                Wait::Ready => continue,
+                Wait::TimedOut => return fail(libc::EAGAIN),
+                Wait::Closed => return fail(libc::EBADF),
+                Wait::Unpollable => return crate::blocking::run(blocking),
+            }
+        }
+    }
+}
+
+/// Returns -1 with errno `e`.
+pub fn fail(e: i32) -> isize {
+    set_errno(e);
+    -1
+}
+
+/// Runs a call that may block on a disk (open, fsync) on the blocking pool
+/// when other coroutines share the worker, else directly.
+pub fn offload(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
+    if worker::has_company() {
+        crate::blocking::run(call)
+    } else {
+        call()
+    }
+}
+
+/// Writes all of a blocking write, as libc's blocking write/send does:
+/// `step(done)` writes from offset `done` and returns the call's result.
+/// Stops at the first error (returning the bytes written so far, if any), at
+/// end of input, or after one attempt when the program made the fd
+/// non-blocking itself.
+pub fn write_all(total: usize, fd: i32, mut step: impl FnMut(usize) -> isize) -> isize {
+    let mut done = 0usize;
+    loop {
+        let r = step(done);
+        if r < 0 {
+            return if done > 0 { done as isize } else { r };
+        }
+        done += r as usize;
+        if done >= total || r == 0 || reactor::user_nonblocking(fd) {
+            return done as isize;
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The reactor: fd readiness turned into coroutine wake-ups.
+//!
+//! ## How a blocking call becomes a suspension
+//!
+//! The hooks never change an fd's flags. They make each *call* non-blocking
+//! (`preadv2`/`pwritev2` with `RWF_NOWAIT`, `MSG_DONTWAIT` for the socket
+//! calls) so that an fd shared with another process (a shell's pipe, an
+//! inherited socket) keeps its blocking mode for everyone else, and
+//! `F_GETFL` needs no lie. When such a call says EAGAIN and the program did
+//! not ask for non-blocking I/O itself, the coroutine waits here:
+//!
+//! 1. Before the attempt the hook takes a [`Token`]: the fd's generation and
+//!    its readiness sequence number for the direction it needs.
+//! 2. The attempt fails with EAGAIN.
+//! 3. [`wait`] locks the fd's entry. If the generation changed, the fd was
+//!    closed meanwhile (EBADF). If the sequence number moved, readiness
+//!    arrived between 1 and 3: retry at once. Otherwise it registers the fd
+//!    (edge-triggered, read and write) in the poller of the calling worker,
+//!    once per fd and worker, adds itself as a waiter and suspends.
+//! 4. A readiness event, on whatever worker polls it, bumps the sequence
+//!    numbers and wakes the matching waiters; a close wakes them all.
+//!
+//! Edge-triggered registration costs one `epoll_ctl` per fd and worker for
+//! the fd's life instead of one per wait; the sequence numbers are what makes
+//! edges safe to use (Go's netpoller does the same with its `pollDesc`).
+//!
+//! ## The fd table
+//!
+//! Owner: this module. Entries are created on first use and live for the
+//! process (chunks of 1024, up to [`MAX_FD`]); each has its own mutex. The
+//! close, dup2 and dup3 hooks call [`closed`] *before* the real call, so
+//! that the registrations are removed while the fd still names the file and
+//! waiters wake with EBADF; the generation in every poller key makes any
+//! event still in flight for the old file harmless.
+//!
+//! Alongside, the entry caches what the program set and the hooks need on
+//! every wait: its own `O_NONBLOCK` and the socket timeouts. The fcntl,
+//! ioctl and setsockopt hooks (and every hook that creates an fd) forget
+//! these, so they are re-read on the next wait.
+
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::coro::{self, Request, Task};
+use crate::sched;
+
+/// Fds at or above this are not managed (their calls block the worker).
+pub const MAX_FD: usize = 1 << 20;
+const CHUNK: usize = 1024;
+
+/// A direction of readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Read,
+    Write,
+}
+
+/// Outcome of a wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Readiness (or a spurious wake-up): try the call again.
+    Ready,
+    /// The deadline passed.
+    TimedOut,
+    /// The fd was closed (or replaced by dup2) while waiting.
+    Closed,
+    /// epoll cannot watch this fd (a regular file, a directory): block.
+    Unpollable,
+}
+
+/// What the hook saw before its attempt (step 1 of the module doc).
+#[derive(Debug, Clone, Copy)]
+pub struct Token {
+    fd: i32,
+    gen: u32,
+    rseq: u64,
+    wseq: u64,
+}
+
+struct Waiter {
+    id: u64,
+    task: Arc<Task>,
+    read: bool,
+    write: bool,
+}
+
+#[derive(Default)]
+struct Entry {
+    /// Bumped by every close of the fd number.
+    gen: u32,
+    /// Readiness events seen, per direction.
+    rseq: u64,
+    wseq: u64,
+    /// Workers whose poller has this fd registered.
+    registered: Vec<usize>,
+    waiters: Vec<Waiter>,
+    /// The program's own O_NONBLOCK, once read.
+    nonblock: Option<bool>,
+    /// SO_RCVTIMEO / SO_SNDTIMEO in ns (0: none), once read.
+    timeouts: Option<(u64, u64)>,
+}
+
+type Chunk = [Mutex<Entry>; CHUNK];
+
+struct Table {
+    chunks: Box<[AtomicPtr<Chunk>]>,
+}
+
+static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
+/// Waits in progress per worker (worth a non-blocking poll while busy).
+static WAITING: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
+
+fn table() -> &'static Table {
+    TABLE.get_or_init(|| Table {
+        chunks: (0..MAX_FD / CHUNK).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect(),
+    })
+}
+
+/// The entry of `fd`, created on first use; None for fds out of range.
+fn entry(fd: i32) -> Option<&'static Mutex<Entry>> {
+    let fd = usize::try_from(fd).ok().filter(|&f| f < MAX_FD)?;
+    let slot = &table().chunks[fd / CHUNK];
+    let mut p = slot.load(Ordering::Acquire);
+    if p.is_null() {
+        let fresh: Box<Chunk> = Box::new(std::array::from_fn(|_| Mutex::new(Entry::default())));
+        let fresh = Box::into_raw(fresh);
+        // Release pairs with the Acquire loads: the chunk is initialised
+        // before anyone can see it.
+        match slot.compare_exchange(std::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => p = fresh,
+            Err(other) => {
+                // SAFETY: we allocated `fresh` above and nobody else saw it.
+                drop(unsafe { Box::from_raw(fresh) });
+                p = other;
+            }
+        }
+    }
+    // SAFETY: chunks are never freed once published.
+    Some(unsafe { &(*p)[fd % CHUNK] })
+}
+
+/// The entry of `fd` if it was ever created (no allocation).
+fn existing(fd: i32) -> Option<&'static Mutex<Entry>> {
+    let fd = usize::try_from(fd).ok().filter(|&f| f < MAX_FD)?;
+    let p = TABLE.get()?.chunks[fd / CHUNK].load(Ordering::Acquire);
+    // SAFETY: as in `entry`.
+    (!p.is_null()).then(|| unsafe { &(*p)[fd % CHUNK] })
+}
+
+fn lock(e: &Mutex<Entry>) -> MutexGuard<'_, Entry> {
+    e.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn key(fd: i32, gen: u32) -> usize {
+    ((gen as usize) << 32) | fd as u32 as usize
+}
+
+/// Step 1: the state to compare against after a failed attempt. None for
+/// fds the reactor does not manage.
+pub fn token(fd: i32) -> Option<Token> {
+    let e = lock(entry(fd)?);
+    Some(Token { fd, gen: e.gen, rseq: e.rseq, wseq: e.wseq })
+}
+
+/// Did the program itself make `fd` non-blocking? (cached `F_GETFL`)
+pub fn user_nonblocking(fd: i32) -> bool {
+    let Some(e) = entry(fd) else { return fd_nonblocking(fd) };
+    if let Some(nb) = lock(e).nonblock {
+        return nb;
+    }
+    let nb = fd_nonblocking(fd);
+    lock(e).nonblock = Some(nb);
+    nb
+}
+
+fn fd_nonblocking(fd: i32) -> bool {
+    // SAFETY: F_GETFL only reads the flags (a raw call: the fcntl symbol is
+    // our own hook).
+    let fl = unsafe { crate::sys::syscall6(libc::SYS_fcntl, fd as usize, libc::F_GETFL as usize, 0, 0, 0, 0) };
+    fl >= 0 && (fl as i32) & libc::O_NONBLOCK != 0
+}
+
+/// The program's SO_RCVTIMEO (`Dir::Read`) or SO_SNDTIMEO (`Dir::Write`) on
+/// `fd` in ns, 0 for none or for non-sockets (cached).
+pub fn socket_timeout(fd: i32, dir: Dir) -> u64 {
+    let read_both = || (sockopt_timeout(fd, libc::SO_RCVTIMEO), sockopt_timeout(fd, libc::SO_SNDTIMEO));
+    let (r, w) = match entry(fd) {
+        None => read_both(),
+        Some(e) => {
+            let cached = lock(e).timeouts;
+            match cached {
+                Some(t) => t,
+                None => {
+                    let t = read_both();
+                    lock(e).timeouts = Some(t);
+                    t
+                }
+            }
+        }
+    };
+    if dir == Dir::Read { r } else { w }
+}
+
+fn sockopt_timeout(fd: i32, opt: i32) -> u64 {
+    let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
+    let mut len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
+    // SAFETY: tv/len are valid out-parameters of the right size.
+    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut tv as *mut libc::timeval).cast(), &mut len) };
+    if r != 0 {
+        return 0;
+    }
+    tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000
+}
+
+/// The program changed `fd`'s flags or socket options: forget the cache.
+pub fn forget(fd: i32) {
+    if let Some(e) = existing(fd) {
+        let mut e = lock(e);
+        e.nonblock = None;
+        e.timeouts = None;
+    }
+}
+
+/// `fd` is about to be closed (or replaced by dup2/dup3), or was just
+/// created: drop its registrations, wake its waiters (they return EBADF)
+/// and forget the cache. Call before the real close.
+pub fn closed(fd: i32) {
+    let Some(e) = existing(fd) else { return };
+    let (waiters, registered) = {
+        let mut e = lock(e);
+        e.gen = e.gen.wrapping_add(1);
+        e.nonblock = None;
+        e.timeouts = None;
+        (std::mem::take(&mut e.waiters), std::mem::take(&mut e.registered))
+    };
+    if let Some(rt) = sched::try_runtime() {
+        for w in registered {
+            // SAFETY: the fd is still open (we run before the real close);
+            // the borrow lasts for this call only.
+            let _ = rt.pollers[w].delete(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
+        }
+    }
+    for w in waiters {
+        coro::unpark(&w.task);
+    }
+}
+
+/// Steps 3-4: waits on the calling coroutine until `fd` may be ready for
+/// `dir`, the deadline passes (`NEVER`: none), or the fd is closed.
+pub fn wait(tok: Token, dir: Dir, deadline: u64) -> Wait {
+    wait_many(&[(tok, dir == Dir::Read, dir == Dir::Write)], deadline)
+}
+
+/// Waits until any of the fds may be ready for its directions (poll and
+/// select). Each token comes with (read, write) interest.
+pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
+    let Some(worker) = sched::worker::current_worker() else { return Wait::Unpollable };
+    let t = coro::current_ptr();
+    if t.is_null() {
+        return Wait::Unpollable;
+    }
+    // SAFETY: the running task; the worker holds a reference while it runs.
+    let task = unsafe {
+        Arc::increment_strong_count(t);
+        Arc::from_raw(t)
+    };
+    let id = NEXT_WAITER.fetch_add(1, Ordering::Relaxed);
+    let mut added = 0;
+    for &(tok, read, write) in list {
+        let Some(e) = entry(tok.fd) else { continue };
+        let mut e = lock(e);
+        if e.gen != tok.gen {
+            drop(e);
+            remove_waiter(&list[..added], id);
+            return Wait::Closed;
+        }
+        if (read && e.rseq != tok.rseq) || (write && e.wseq != tok.wseq) {
+            drop(e);
+            remove_waiter(&list[..added], id);
+            return Wait::Ready;
+        }
+        if !e.registered.contains(&worker) {
+            match register(worker, tok.fd, e.gen) {
+                Ok(()) => e.registered.push(worker),
+                Err(_) if list.len() == 1 => return Wait::Unpollable,
+                // poll/select: an fd epoll cannot watch is always ready, so
+                // the caller's check already returned; skip it.
+                Err(_) => continue,
+            }
+        }
+        e.waiters.push(Waiter { id, task: task.clone(), read, write });
+        added += 1;
+    }
+    if added == 0 && deadline == crate::timer::NEVER {
+        return Wait::Unpollable;
+    }
+    WAITING[worker % WAITING.len()].fetch_add(1, Ordering::Relaxed);
+    if deadline == crate::timer::NEVER {
+        coro::suspend(Request::Park);
+    } else {
+        coro::suspend(Request::Sleep(deadline));
+    }
+    WAITING[worker % WAITING.len()].fetch_sub(1, Ordering::Relaxed);
+    // Still listed: not woken by readiness (a timeout or a stale wake-up).
+    let still_waiting = remove_waiter(list, id);
+    let closed = list.iter().any(|&(tok, _, _)| existing(tok.fd).is_some_and(|e| lock(e).gen != tok.gen));
+    if closed {
+        Wait::Closed
+    } else if still_waiting && deadline != crate::timer::NEVER && crate::sys::now_ns() >= deadline {
+        Wait::TimedOut
+    } else {
+        Wait::Ready
+    }
+}
+
+/// Removes waiter `id` from the entries of `list`; true if it was found.
+fn remove_waiter(list: &[(Token, bool, bool)], id: u64) -> bool {
+    let mut found = false;
+    for &(tok, _, _) in list {
+        if let Some(e) = existing(tok.fd) {
+            let mut e = lock(e);
+            let before = e.waiters.len();
+            e.waiters.retain(|w| w.id != id);
+            found |= e.waiters.len() != before;
+        }
+    }
+    found
+}
+
+fn register(worker: usize, fd: i32, gen: u32) -> std::io::Result<()> {
+    let rt = sched::runtime();
+    let ev = polling::Event::all(key(fd, gen));
+    // SAFETY: the fd is open (the caller just got EAGAIN from it); `closed`
+    // deletes the registration before any close we see.
+    unsafe { rt.pollers[worker].add_with_mode(fd, ev, polling::PollMode::Edge) }
+        .or_else(|e| {
+            if e.raw_os_error() == Some(libc::EEXIST) {
+                // Registered under an fd number whose close we did not see:
+                // take it over with the current generation.
+                // SAFETY: as above; the borrow lasts for this call.
+                rt.pollers[worker].modify_with_mode(
+                    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+                    ev,
+                    polling::PollMode::Edge,
+                )
+            } else {
+                Err(e)
+            }
+        })
+}
+
+/// Number of waits in progress on worker `w`'s coroutines.
+pub fn waiting_on(w: usize) -> usize {
+    WAITING[w % WAITING.len()].load(Ordering::Relaxed)
+}
+
+/// Acts on the events a worker's poller returned: bumps the readiness
+/// sequence numbers and wakes the matching waiters.
+pub fn dispatch(events: &polling::Events) {
+    for ev in events.iter() {
+        let fd = (ev.key & 0xffff_ffff) as i32;
+        let gen = (ev.key >> 32) as u32;
+        let Some(e) = existing(fd) else { continue };
+        let woken: Vec<Arc<Task>> = {
+            let mut e = lock(e);
+            if e.gen != gen {
+                continue;
+            }
+            if ev.readable {
+                e.rseq += 1;
+            }
+            if ev.writable {
+                e.wseq += 1;
+            }
+            let mut woken = Vec::new();
+            e.waiters.retain(|w| {
+                let hit = (ev.readable && w.read) || (ev.writable && w.write);
+                if hit {
+                    woken.push(w.task.clone());
+                }
+                !hit
+            });
+            woken
+        };
+        for t in woken {
+            coro::unpark(&t);
+        }
+    }
+}
