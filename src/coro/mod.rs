@@ -230,17 +230,28 @@ impl Task {
     pub(crate) unsafe fn resume(self: &Arc<Task>, worker: usize, slots: &ThreadSlots) -> Option<Request> {
         // SAFETY: exclusive access per the caller's contract.
         let co = unsafe { &mut *self.co.get() };
-        if co.is_none() {
-            *co = Some(self.create());
-        }
         // SAFETY: the slots are this thread's per the contract.
         unsafe { slots.switch_in(self) };
-        let r = co.as_mut().expect("created above").resume(worker);
+        let r = co.as_mut().expect("prepared by the worker").resume(worker);
         // SAFETY: as above; we are back on the worker's own stack and thread.
         unsafe { slots.switch_out(self) };
         match r {
             corosensei::CoroutineResult::Yield(req) => Some(req),
             corosensei::CoroutineResult::Return(()) => None,
+        }
+    }
+
+    /// Creates the coroutine (and takes its stack) on its first run. Called
+    /// by the worker *before* it sets CURRENT: allocation may call our own
+    /// hooks (mmap of a new chunk), which must see a plain thread.
+    ///
+    /// # Safety
+    /// The caller owns the task (took it off a queue).
+    pub(crate) unsafe fn prepare(self: &Arc<Task>) {
+        // SAFETY: exclusive access per the caller's contract.
+        let co = unsafe { &mut *self.co.get() };
+        if co.is_none() {
+            *co = Some(self.create());
         }
     }
 

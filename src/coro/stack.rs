@@ -127,6 +127,12 @@ pub fn used_bytes(s: &Stack) -> usize {
 #[derive(Debug, Clone, Copy)]
 pub struct AllocError(pub i32);
 
+/// Reads what stack allocation needs from the system, so that no file is
+/// opened later at an awkward time (the runtime calls this when it starts).
+pub fn init() {
+    thp_always();
+}
+
 /// Is transparent-huge-page mode `always`? Then stack mappings must opt out,
 /// or the one touched page per stack could become 2 MiB.
 fn thp_always() -> bool {

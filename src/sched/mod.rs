@@ -109,6 +109,7 @@ fn build() -> Runtime {
         })
         .collect();
     crate::coro::overflow::install();
+    crate::coro::stack::init();
     let main_mode = MAIN_MODE.load(Ordering::Relaxed);
     crate::debug!("runtime: {n} workers, main thread is worker 0: {main_mode}");
     Runtime {

@@ -268,6 +268,8 @@ fn run_task(local: &Local, t: Arc<Task>) {
     t.pin_to(local.index);
     if !t.started() {
         local.pinned_live.set(local.pinned_live.get() + 1);
+        // SAFETY: we took `t` off a queue, so we own it.
+        unsafe { t.prepare() };
     }
     t.begin_run();
     // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
