@@ -38,7 +38,7 @@
 //! ioctl and setsockopt hooks (and every hook that creates an fd) forget
 //! these, so they are re-read on the next wait.
 
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::coro::{self, Request, Task};
@@ -84,23 +84,36 @@ struct Waiter {
     write: bool,
 }
 
+/// One fd's state. The counters are atomics so that the hot path (a token
+/// before every attempt, the cached flags) takes no lock; they change only
+/// under `inner`'s lock, which `wait` also holds while it compares them, so
+/// step 3 of the module doc is race-free.
 #[derive(Default)]
 struct Entry {
     /// Bumped by every close of the fd number.
-    gen: u32,
+    gen: AtomicU32,
     /// Readiness events seen, per direction.
-    rseq: u64,
-    wseq: u64,
+    rseq: AtomicU64,
+    wseq: AtomicU64,
+    /// The program's own O_NONBLOCK, once read: UNKNOWN, or 1 + bool.
+    nonblock: AtomicU8,
+    /// SO_RCVTIMEO / SO_SNDTIMEO in ns (0: none); valid when `timeouts_known`.
+    rcvtimeo: AtomicU64,
+    sndtimeo: AtomicU64,
+    timeouts_known: AtomicBool,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
     /// Workers whose poller has this fd registered.
     registered: Vec<usize>,
     waiters: Vec<Waiter>,
-    /// The program's own O_NONBLOCK, once read.
-    nonblock: Option<bool>,
-    /// SO_RCVTIMEO / SO_SNDTIMEO in ns (0: none), once read.
-    timeouts: Option<(u64, u64)>,
 }
 
-type Chunk = [Mutex<Entry>; CHUNK];
+const UNKNOWN: u8 = 0;
+
+type Chunk = [Entry; CHUNK];
 
 struct Table {
     chunks: Box<[AtomicPtr<Chunk>]>,
@@ -118,12 +131,12 @@ fn table() -> &'static Table {
 }
 
 /// The entry of `fd`, created on first use; None for fds out of range.
-fn entry(fd: i32) -> Option<&'static Mutex<Entry>> {
+fn entry(fd: i32) -> Option<&'static Entry> {
     let fd = usize::try_from(fd).ok().filter(|&f| f < MAX_FD)?;
     let slot = &table().chunks[fd / CHUNK];
     let mut p = slot.load(Ordering::Acquire);
     if p.is_null() {
-        let fresh: Box<Chunk> = Box::new(std::array::from_fn(|_| Mutex::new(Entry::default())));
+        let fresh: Box<Chunk> = Box::new(std::array::from_fn(|_| Entry::default()));
         let fresh = Box::into_raw(fresh);
         // Release pairs with the Acquire loads: the chunk is initialised
         // before anyone can see it.
@@ -141,15 +154,15 @@ fn entry(fd: i32) -> Option<&'static Mutex<Entry>> {
 }
 
 /// The entry of `fd` if it was ever created (no allocation).
-fn existing(fd: i32) -> Option<&'static Mutex<Entry>> {
+fn existing(fd: i32) -> Option<&'static Entry> {
     let fd = usize::try_from(fd).ok().filter(|&f| f < MAX_FD)?;
     let p = TABLE.get()?.chunks[fd / CHUNK].load(Ordering::Acquire);
     // SAFETY: as in `entry`.
     (!p.is_null()).then(|| unsafe { &(*p)[fd % CHUNK] })
 }
 
-fn lock(e: &Mutex<Entry>) -> MutexGuard<'_, Entry> {
-    e.lock().unwrap_or_else(|p| p.into_inner())
+fn lock(e: &Entry) -> MutexGuard<'_, Inner> {
+    e.inner.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn key(fd: i32, gen: u32) -> usize {
@@ -159,19 +172,27 @@ fn key(fd: i32, gen: u32) -> usize {
 /// Step 1: the state to compare against after a failed attempt. None for
 /// fds the reactor does not manage.
 pub fn token(fd: i32) -> Option<Token> {
-    let e = lock(entry(fd)?);
-    Some(Token { fd, gen: e.gen, rseq: e.rseq, wseq: e.wseq })
+    let e = entry(fd)?;
+    // Acquire pairs with the Release updates in `dispatch`/`closed`.
+    Some(Token {
+        fd,
+        gen: e.gen.load(Ordering::Acquire),
+        rseq: e.rseq.load(Ordering::Acquire),
+        wseq: e.wseq.load(Ordering::Acquire),
+    })
 }
 
 /// Did the program itself make `fd` non-blocking? (cached `F_GETFL`)
 pub fn user_nonblocking(fd: i32) -> bool {
     let Some(e) = entry(fd) else { return fd_nonblocking(fd) };
-    if let Some(nb) = lock(e).nonblock {
-        return nb;
+    match e.nonblock.load(Ordering::Relaxed) {
+        UNKNOWN => {
+            let nb = fd_nonblocking(fd);
+            e.nonblock.store(1 + u8::from(nb), Ordering::Relaxed);
+            nb
+        }
+        v => v == 2,
     }
-    let nb = fd_nonblocking(fd);
-    lock(e).nonblock = Some(nb);
-    nb
 }
 
 fn fd_nonblocking(fd: i32) -> bool {
@@ -187,16 +208,16 @@ pub fn socket_timeout(fd: i32, dir: Dir) -> u64 {
     let read_both = || (sockopt_timeout(fd, libc::SO_RCVTIMEO), sockopt_timeout(fd, libc::SO_SNDTIMEO));
     let (r, w) = match entry(fd) {
         None => read_both(),
+        // Acquire pairs with the Release below: the values before the flag.
+        Some(e) if e.timeouts_known.load(Ordering::Acquire) => {
+            (e.rcvtimeo.load(Ordering::Relaxed), e.sndtimeo.load(Ordering::Relaxed))
+        }
         Some(e) => {
-            let cached = lock(e).timeouts;
-            match cached {
-                Some(t) => t,
-                None => {
-                    let t = read_both();
-                    lock(e).timeouts = Some(t);
-                    t
-                }
-            }
+            let (r, w) = read_both();
+            e.rcvtimeo.store(r, Ordering::Relaxed);
+            e.sndtimeo.store(w, Ordering::Relaxed);
+            e.timeouts_known.store(true, Ordering::Release);
+            (r, w)
         }
     };
     if dir == Dir::Read { r } else { w }
@@ -216,10 +237,13 @@ fn sockopt_timeout(fd: i32, opt: i32) -> u64 {
 /// The program changed `fd`'s flags or socket options: forget the cache.
 pub fn forget(fd: i32) {
     if let Some(e) = existing(fd) {
-        let mut e = lock(e);
-        e.nonblock = None;
-        e.timeouts = None;
+        forget_cache(e);
     }
+}
+
+fn forget_cache(e: &Entry) {
+    e.nonblock.store(UNKNOWN, Ordering::Relaxed);
+    e.timeouts_known.store(false, Ordering::Release);
 }
 
 /// `fd` is about to be closed (or replaced by dup2/dup3), or was just
@@ -227,12 +251,11 @@ pub fn forget(fd: i32) {
 /// and forget the cache. Call before the real close.
 pub fn closed(fd: i32) {
     let Some(e) = existing(fd) else { return };
+    forget_cache(e);
     let (waiters, registered) = {
-        let mut e = lock(e);
-        e.gen = e.gen.wrapping_add(1);
-        e.nonblock = None;
-        e.timeouts = None;
-        (std::mem::take(&mut e.waiters), std::mem::take(&mut e.registered))
+        let mut g = lock(e);
+        e.gen.fetch_add(1, Ordering::AcqRel);
+        (std::mem::take(&mut g.waiters), std::mem::take(&mut g.registered))
     };
     if let Some(rt) = sched::try_runtime() {
         for w in registered {
@@ -268,20 +291,20 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
     let id = NEXT_WAITER.fetch_add(1, Ordering::Relaxed);
     let mut added = 0;
     for &(tok, read, write) in list {
-        let Some(e) = entry(tok.fd) else { continue };
-        let mut e = lock(e);
-        if e.gen != tok.gen {
+        let Some(ent) = entry(tok.fd) else { continue };
+        let mut e = lock(ent);
+        if ent.gen.load(Ordering::Acquire) != tok.gen {
             drop(e);
             remove_waiter(&list[..added], id);
             return Wait::Closed;
         }
-        if (read && e.rseq != tok.rseq) || (write && e.wseq != tok.wseq) {
+        if (read && ent.rseq.load(Ordering::Acquire) != tok.rseq) || (write && ent.wseq.load(Ordering::Acquire) != tok.wseq) {
             drop(e);
             remove_waiter(&list[..added], id);
             return Wait::Ready;
         }
         if !e.registered.contains(&worker) {
-            match register(worker, tok.fd, e.gen) {
+            match register(worker, tok.fd, tok.gen) {
                 Ok(()) => e.registered.push(worker),
                 Err(_) if list.len() == 1 => return Wait::Unpollable,
                 // poll/select: an fd epoll cannot watch is always ready, so
@@ -304,7 +327,7 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
     WAITING[worker % WAITING.len()].fetch_sub(1, Ordering::Relaxed);
     // Still listed: not woken by readiness (a timeout or a stale wake-up).
     let still_waiting = remove_waiter(list, id);
-    let closed = list.iter().any(|&(tok, _, _)| existing(tok.fd).is_some_and(|e| lock(e).gen != tok.gen));
+    let closed = list.iter().any(|&(tok, _, _)| existing(tok.fd).is_some_and(|e| e.gen.load(Ordering::Acquire) != tok.gen));
     if closed {
         Wait::Closed
     } else if still_waiting && deadline != crate::timer::NEVER && crate::sys::now_ns() >= deadline {
@@ -361,17 +384,18 @@ pub fn dispatch(events: &polling::Events) {
     for ev in events.iter() {
         let fd = (ev.key & 0xffff_ffff) as i32;
         let gen = (ev.key >> 32) as u32;
-        let Some(e) = existing(fd) else { continue };
+        let Some(ent) = existing(fd) else { continue };
         let woken: Vec<Arc<Task>> = {
-            let mut e = lock(e);
-            if e.gen != gen {
+            let mut e = lock(ent);
+            if ent.gen.load(Ordering::Acquire) != gen {
                 continue;
             }
+            // Release pairs with the Acquire loads in `token` and `wait`.
             if ev.readable {
-                e.rseq += 1;
+                ent.rseq.fetch_add(1, Ordering::Release);
             }
             if ev.writable {
-                e.wseq += 1;
+                ent.wseq.fetch_add(1, Ordering::Release);
             }
             let mut woken = Vec::new();
             e.waiters.retain(|w| {
