@@ -12,10 +12,13 @@
 //!   made the fd non-blocking itself, else waits on the reactor (with the
 //!   socket's SO_RCVTIMEO/SO_SNDTIMEO as deadline, which ends in EAGAIN as
 //!   libc's would) and tries again;
-//! - when the call cannot be made non-blocking (EOPNOTSUPP: a tty, some
-//!   character devices) it waits for readiness first and then makes the
-//!   plain call; when epoll cannot watch the fd (a regular file whose data
-//!   is not cached) it runs the plain call on the blocking pool.
+//! - when the call cannot be made non-blocking (EOPNOTSUPP: a FIFO opened
+//!   by path, a tty, some character devices): a read waits until `poll`
+//!   says the fd is readable (data, end of file or an error: the plain read
+//!   then cannot block) and makes the plain call; a write, which could block
+//!   whatever poll says (more bytes than the pipe has room for), runs on the
+//!   blocking pool; when epoll cannot watch the fd (a regular file whose
+//!   data is not cached) the plain call runs on the blocking pool too.
 //!
 //! No EINTR is introduced: a wait is never interrupted.
 
@@ -63,15 +66,7 @@ impl Call {
             }
             match errno() {
                 libc::EAGAIN => {}
-                libc::EOPNOTSUPP => {
-                    // The call cannot be made non-blocking: wait until the
-                    // fd is ready, then make it once as it is.
-                    return match reactor::wait(tok, self.dir, NEVER) {
-                        Wait::Closed => fail(libc::EBADF),
-                        Wait::Unpollable => crate::blocking::run(blocking),
-                        _ => blocking(),
-                    };
-                }
+                libc::EOPNOTSUPP => return self.without_nowait(tok, blocking),
                 _ => return r,
             }
             if reactor::user_nonblocking(self.fd) {
@@ -86,6 +81,38 @@ impl Call {
             }
         }
     }
+}
+
+impl Call {
+    /// The fd does not take `RWF_NOWAIT` (see the module doc).
+    fn without_nowait(&mut self, mut tok: reactor::Token, blocking: &mut (dyn FnMut() -> isize + Send)) -> isize {
+        if reactor::user_nonblocking(self.fd) {
+            return blocking();
+        }
+        if self.dir == Dir::Write {
+            return crate::blocking::run(blocking);
+        }
+        loop {
+            if readable_now(self.fd) {
+                return blocking();
+            }
+            match reactor::wait(tok, Dir::Read, NEVER) {
+                Wait::Closed => return fail(libc::EBADF),
+                Wait::Unpollable => return crate::blocking::run(blocking),
+                Wait::Ready | Wait::TimedOut => {}
+            }
+            let Some(t) = reactor::token(self.fd) else { return blocking() };
+            tok = t;
+        }
+    }
+}
+
+/// Would a read of `fd` return at once (data, end of file, an error)?
+pub fn readable_now(fd: i32) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd; a raw call (poll is our own hook).
+    let r = unsafe { crate::sys::syscall6(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0, 0, 0, 0) };
+    r > 0
 }
 
 /// Returns -1 with errno `e`.

@@ -34,11 +34,17 @@
 //! event still in flight for the old file harmless.
 //!
 //! Alongside, the entry caches what the program set and the hooks need on
-//! every wait: its own `O_NONBLOCK` and the socket timeouts. The fcntl,
-//! ioctl and setsockopt hooks (and every hook that creates an fd) forget
-//! these, so they are re-read on the next wait.
+//! every wait: its own `O_NONBLOCK` and the socket timeouts. Any `F_SETFL`,
+//! `FIONBIO` or socket-timeout change (on any fd: dup'ed fds share them)
+//! bumps a global epoch that invalidates every cached value; every hook that
+//! creates an fd resets that fd's entry.
+//!
+//! Closes we cannot see (a raw `close` system call, a library's own
+//! syscalls) leave a stale registration list behind; an fd whose number was
+//! not last created by a call we saw is therefore re-checked (one
+//! `epoll_ctl` modify) at every wait.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::coro::{self, Request, Task};
@@ -95,12 +101,18 @@ struct Entry {
     /// Readiness events seen, per direction.
     rseq: AtomicU64,
     wseq: AtomicU64,
-    /// The program's own O_NONBLOCK, once read: UNKNOWN, or 1 + bool.
-    nonblock: AtomicU8,
-    /// SO_RCVTIMEO / SO_SNDTIMEO in ns (0: none); valid when `timeouts_known`.
+    /// The program's own O_NONBLOCK, once read: `(epoch << 8) | (1 + bool)`,
+    /// valid while `EPOCH` is unchanged (0: unknown).
+    nonblock: AtomicU64,
+    /// SO_RCVTIMEO / SO_SNDTIMEO in ns (0: none); valid when
+    /// `timeouts_epoch` equals `EPOCH`.
     rcvtimeo: AtomicU64,
     sndtimeo: AtomicU64,
-    timeouts_known: AtomicBool,
+    timeouts_epoch: AtomicU64,
+    /// The fd number was last (re)created by a call we saw, so the
+    /// `registered` list is exact. Otherwise (an fd of unknown origin, or one
+    /// whose close we may have missed) each wait re-checks its registration.
+    trusted: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -111,7 +123,11 @@ struct Inner {
     waiters: Vec<Waiter>,
 }
 
-const UNKNOWN: u8 = 0;
+/// Bumped by every `F_SETFL`, `FIONBIO` and socket-timeout change on *any*
+/// fd: flags live in the open file description, which dup'ed fds share, so
+/// a change through one fd invalidates what every fd cached. Starts at 1 so
+/// that 0 means "never read".
+static EPOCH: AtomicU64 = AtomicU64::new(1);
 
 type Chunk = [Entry; CHUNK];
 
@@ -185,14 +201,15 @@ pub fn token(fd: i32) -> Option<Token> {
 /// Did the program itself make `fd` non-blocking? (cached `F_GETFL`)
 pub fn user_nonblocking(fd: i32) -> bool {
     let Some(e) = entry(fd) else { return fd_nonblocking(fd) };
-    match e.nonblock.load(Ordering::Relaxed) {
-        UNKNOWN => {
-            let nb = fd_nonblocking(fd);
-            e.nonblock.store(1 + u8::from(nb), Ordering::Relaxed);
-            nb
-        }
-        v => v == 2,
+    // Acquire pairs with the Release bump in `flags_changed`.
+    let epoch = EPOCH.load(Ordering::Acquire);
+    let v = e.nonblock.load(Ordering::Relaxed);
+    if v >> 8 == epoch {
+        return v & 0xff == 2;
     }
+    let nb = fd_nonblocking(fd);
+    e.nonblock.store((epoch << 8) | (1 + u64::from(nb)), Ordering::Relaxed);
+    nb
 }
 
 fn fd_nonblocking(fd: i32) -> bool {
@@ -206,17 +223,18 @@ fn fd_nonblocking(fd: i32) -> bool {
 /// `fd` in ns, 0 for none or for non-sockets (cached).
 pub fn socket_timeout(fd: i32, dir: Dir) -> u64 {
     let read_both = || (sockopt_timeout(fd, libc::SO_RCVTIMEO), sockopt_timeout(fd, libc::SO_SNDTIMEO));
+    let epoch = EPOCH.load(Ordering::Acquire);
     let (r, w) = match entry(fd) {
         None => read_both(),
-        // Acquire pairs with the Release below: the values before the flag.
-        Some(e) if e.timeouts_known.load(Ordering::Acquire) => {
+        // Acquire pairs with the Release below: the values before the epoch.
+        Some(e) if e.timeouts_epoch.load(Ordering::Acquire) == epoch => {
             (e.rcvtimeo.load(Ordering::Relaxed), e.sndtimeo.load(Ordering::Relaxed))
         }
         Some(e) => {
             let (r, w) = read_both();
             e.rcvtimeo.store(r, Ordering::Relaxed);
             e.sndtimeo.store(w, Ordering::Relaxed);
-            e.timeouts_known.store(true, Ordering::Release);
+            e.timeouts_epoch.store(epoch, Ordering::Release);
             (r, w)
         }
     };
@@ -234,23 +252,52 @@ fn sockopt_timeout(fd: i32, opt: i32) -> u64 {
     tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000
 }
 
-/// The program changed `fd`'s flags or socket options: forget the cache.
-pub fn forget(fd: i32) {
-    if let Some(e) = existing(fd) {
-        forget_cache(e);
-    }
+/// The program changed an fd's flags or socket timeouts: every cached value
+/// is stale (dup'ed fds share them).
+pub fn flags_changed() {
+    EPOCH.fetch_add(1, Ordering::Release);
 }
 
 fn forget_cache(e: &Entry) {
-    e.nonblock.store(UNKNOWN, Ordering::Relaxed);
-    e.timeouts_known.store(false, Ordering::Release);
+    e.nonblock.store(0, Ordering::Relaxed);
+    e.timeouts_epoch.store(0, Ordering::Release);
 }
 
-/// `fd` is about to be closed (or replaced by dup2/dup3), or was just
-/// created: drop its registrations, wake its waiters (they return EBADF)
-/// and forget the cache. Call before the real close.
+/// A call we saw just created `fd`: forget any old file's state, and trust
+/// the registration list from now on.
+pub fn created(fd: i32) {
+    if let Some(e) = existing(fd) {
+        drop_fd(fd, e);
+        e.trusted.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `fd` is about to be closed (or replaced by dup2/dup3): drop its
+/// registrations, wake its waiters (they return EBADF) and forget the cache.
+/// Call before the real close.
 pub fn closed(fd: i32) {
-    let Some(e) = existing(fd) else { return };
+    if let Some(e) = existing(fd) {
+        drop_fd(fd, e);
+        e.trusted.store(false, Ordering::Relaxed);
+    }
+}
+
+/// `closed` for every fd from `first` to `last` that the reactor knows.
+pub fn closed_range(first: u32, last: u32) {
+    let Some(t) = TABLE.get() else { return };
+    let last = (last as usize).min(MAX_FD - 1);
+    let mut fd = first as usize;
+    while fd <= last {
+        if t.chunks[fd / CHUNK].load(Ordering::Acquire).is_null() {
+            fd = (fd / CHUNK + 1) * CHUNK;
+            continue;
+        }
+        closed(fd as i32);
+        fd += 1;
+    }
+}
+
+fn drop_fd(fd: i32, e: &Entry) {
     forget_cache(e);
     let (waiters, registered) = {
         let mut g = lock(e);
@@ -303,9 +350,11 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
             remove_waiter(&list[..added], id);
             return Wait::Ready;
         }
-        if !e.registered.contains(&worker) {
-            match register(worker, tok.fd, tok.gen) {
-                Ok(()) => e.registered.push(worker),
+        let known = e.registered.contains(&worker);
+        if !known || !ent.trusted.load(Ordering::Relaxed) {
+            match register(worker, tok.fd, tok.gen, known) {
+                Ok(()) if !known => e.registered.push(worker),
+                Ok(()) => {}
                 Err(_) if list.len() == 1 => return Wait::Unpollable,
                 // poll/select: an fd epoll cannot watch is always ready, so
                 // the caller's check already returned; skip it.
@@ -351,26 +400,33 @@ fn remove_waiter(list: &[(Token, bool, bool)], id: u64) -> bool {
     found
 }
 
-fn register(worker: usize, fd: i32, gen: u32) -> std::io::Result<()> {
+/// Registers `fd` in `worker`'s poller. When we believe it is registered
+/// already (`known`) but cannot be sure the file behind the number is still
+/// the one registered, a modify checks it (ENOENT: a close we did not see
+/// dropped it; add again).
+fn register(worker: usize, fd: i32, gen: u32, known: bool) -> std::io::Result<()> {
     let rt = sched::runtime();
-    let ev = polling::Event::all(key(fd, gen));
-    // SAFETY: the fd is open (the caller just got EAGAIN from it); `closed`
-    // deletes the registration before any close we see.
-    unsafe { rt.pollers[worker].add_with_mode(fd, ev, polling::PollMode::Edge) }
-        .or_else(|e| {
-            if e.raw_os_error() == Some(libc::EEXIST) {
-                // Registered under an fd number whose close we did not see:
-                // take it over with the current generation.
-                // SAFETY: as above; the borrow lasts for this call.
-                rt.pollers[worker].modify_with_mode(
-                    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
-                    ev,
-                    polling::PollMode::Edge,
-                )
-            } else {
-                Err(e)
-            }
-        })
+    let k = key(fd, gen);
+    // SAFETY: the fd is open (the caller just got EAGAIN from it); the
+    // borrow lasts for this call.
+    let modify = || rt.pollers[worker].modify(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }, k);
+    if known {
+        match modify() {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            r => return r,
+        }
+    }
+    // SAFETY: as above; `closed` deletes the registration before any close
+    // we see.
+    unsafe { rt.pollers[worker].add(fd, k) }.or_else(|e| {
+        if e.raw_os_error() == Some(libc::EEXIST) {
+            // Registered under an fd number whose close we did not see: take
+            // it over with the current generation.
+            modify()
+        } else {
+            Err(e)
+        }
+    })
 }
 
 /// Number of waits in progress on worker `w`'s coroutines.
@@ -380,8 +436,8 @@ pub fn waiting_on(w: usize) -> usize {
 
 /// Acts on the events a worker's poller returned: bumps the readiness
 /// sequence numbers and wakes the matching waiters.
-pub fn dispatch(events: &polling::Events) {
-    for ev in events.iter() {
+pub fn dispatch(events: &[sched::poller::Ready]) {
+    for ev in events {
         let fd = (ev.key & 0xffff_ffff) as i32;
         let gen = (ev.key >> 32) as u32;
         let Some(ent) = existing(fd) else { continue };

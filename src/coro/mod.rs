@@ -132,6 +132,15 @@ thread_local! {
     static CURRENT: Cell<*const Task> = const { Cell::new(std::ptr::null()) };
 }
 
+/// Coroutines created and not yet finished, in the whole process. Relaxed:
+/// a count for decisions that tolerate a stale answer (see `has_company`).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Coroutines in existence (created, not finished).
+pub fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
 /// The task running on this thread, or null. Never inlined (see module doc).
 #[inline(never)]
 pub fn current_ptr() -> *const Task {
@@ -153,6 +162,7 @@ pub fn in_coroutine() -> bool {
 impl Task {
     /// A new task that will run `entry` on a stack of `stack_size` bytes.
     pub fn new(entry: Entry, stack_size: usize, pinned: Option<usize>) -> Arc<Task> {
+        LIVE.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
             state: AtomicU8::new(SCHEDULED),
             pinned: AtomicUsize::new(pinned.unwrap_or(usize::MAX)),
@@ -306,6 +316,7 @@ impl Task {
             stack::pool().give(st);
         }
         self.state.store(DONE, Ordering::Release);
+        LIVE.fetch_sub(1, Ordering::Relaxed);
         let (waiters, threads) = {
             let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
             j.done = true;

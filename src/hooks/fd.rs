@@ -1,15 +1,18 @@
-//! fd bookkeeping: `close`, `dup2`, `dup3` (the replaced fd is closed:
+//! fd bookkeeping: `close`, `close_range`, `closefrom`, `dup2`, `dup3` (the
+//! replaced fd is closed:
 //! its waiters wake with EBADF and its registrations go, before the fd
 //! number can be reused), `fclose` (glibc closes inside without calling
 //! `close`), the creators `dup`, `pipe`, `pipe2` (a new fd number forgets an
-//! old file's state), and `fcntl`/`ioctl`, whose `F_SETFL` and `FIONBIO`
-//! make the reactor re-read the program's own `O_NONBLOCK`.
+//! old file's state; likewise `eventfd`, `timerfd_create`, `signalfd`,
+//! `epoll_create`, `epoll_create1`, `inotify_init`, `inotify_init1`), and
+//! `fcntl`/`ioctl`, whose `F_SETFL` and `FIONBIO` make the reactor re-read
+//! the program's own `O_NONBLOCK`.
 //!
 //! These run on every thread (`any`): a plain thread may close an fd a
 //! coroutine waits on. The calls themselves go to libc unchanged; the
 //! runtime never changes an fd's flags, so `F_GETFL` needs no lie.
 
-use libc::{c_int, c_ulong, FILE};
+use libc::{c_int, c_uint, c_ulong, FILE};
 
 use crate::hooks::{hooks, Guard};
 use crate::reactor;
@@ -21,8 +24,17 @@ hooks! {
     any fn dup(fd: c_int) -> c_int => on_dup;
     any fn dup2(old: c_int, new: c_int) -> c_int => on_dup2;
     any fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int => on_dup3;
+    any fn eventfd(init: c_uint, flags: c_int) -> c_int => on_eventfd;
+    any fn timerfd_create(clock: c_int, flags: c_int) -> c_int => on_timerfd_create;
+    any fn signalfd(fd: c_int, mask: *const libc::sigset_t, flags: c_int) -> c_int => on_signalfd;
+    any fn epoll_create(size: c_int) -> c_int => on_epoll_create;
+    any fn epoll_create1(flags: c_int) -> c_int => on_epoll_create;
+    any fn inotify_init() -> c_int => on_inotify_init;
+    any fn inotify_init1(flags: c_int) -> c_int => on_epoll_create;
     any fn pipe(fds: *mut c_int) -> c_int => on_pipe;
     any fn pipe2(fds: *mut c_int, flags: c_int) -> c_int => on_pipe2;
+    any fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int => on_close_range;
+    any fn closefrom(first: c_int) -> () => on_closefrom;
     any fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int => on_fcntl;
     any fn fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int => on_fcntl;
     any fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> c_int => on_ioctl;
@@ -37,7 +49,7 @@ fn keep_errno(f: impl FnOnce()) {
 
 fn forget_new(fd: c_int) -> c_int {
     if fd >= 0 {
-        keep_errno(|| reactor::closed(fd));
+        keep_errno(|| reactor::created(fd));
     }
     fd
 }
@@ -46,6 +58,22 @@ unsafe fn on_close(_g: &Guard, real: unsafe extern "C" fn(c_int) -> c_int, fd: c
     reactor::closed(fd);
     // SAFETY: a straight call with the caller's argument.
     unsafe { real(fd) }
+}
+
+unsafe fn on_close_range(_g: &Guard, real: unsafe extern "C" fn(c_uint, c_uint, c_int) -> c_int, first: c_uint, last: c_uint, flags: c_int) -> c_int {
+    if flags & libc::CLOSE_RANGE_CLOEXEC as c_int == 0 && first <= last {
+        reactor::closed_range(first, last);
+    }
+    // SAFETY: a straight call with the caller's arguments.
+    unsafe { real(first, last, flags) }
+}
+
+unsafe fn on_closefrom(_g: &Guard, real: unsafe extern "C" fn(c_int), first: c_int) {
+    if first >= 0 {
+        reactor::closed_range(first as c_uint, c_uint::MAX);
+    }
+    // SAFETY: a straight call with the caller's argument.
+    unsafe { real(first) }
 }
 
 unsafe fn on_fclose(_g: &Guard, real: unsafe extern "C" fn(*mut FILE) -> c_int, f: *mut FILE) -> c_int {
@@ -81,6 +109,39 @@ unsafe fn on_dup3(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, c_int) ->
     unsafe { real(old, new, flags) }
 }
 
+unsafe fn on_eventfd(_g: &Guard, real: unsafe extern "C" fn(c_uint, c_int) -> c_int, init: c_uint, flags: c_int) -> c_int {
+    // SAFETY: a straight call with the caller's arguments.
+    forget_new(unsafe { real(init, flags) })
+}
+
+unsafe fn on_timerfd_create(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int) -> c_int, clock: c_int, flags: c_int) -> c_int {
+    // SAFETY: a straight call with the caller's arguments.
+    forget_new(unsafe { real(clock, flags) })
+}
+
+unsafe fn on_signalfd(
+    _g: &Guard,
+    real: unsafe extern "C" fn(c_int, *const libc::sigset_t, c_int) -> c_int,
+    fd: c_int,
+    mask: *const libc::sigset_t,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: a straight call with the caller's arguments.
+    let r = unsafe { real(fd, mask, flags) };
+    if fd == -1 { forget_new(r) } else { r }
+}
+
+/// Creators with one int argument (epoll_create, epoll_create1, inotify_init1).
+unsafe fn on_epoll_create(_g: &Guard, real: unsafe extern "C" fn(c_int) -> c_int, arg: c_int) -> c_int {
+    // SAFETY: a straight call with the caller's argument.
+    forget_new(unsafe { real(arg) })
+}
+
+unsafe fn on_inotify_init(_g: &Guard, real: unsafe extern "C" fn() -> c_int) -> c_int {
+    // SAFETY: a straight call.
+    forget_new(unsafe { real() })
+}
+
 unsafe fn forget_pair(r: c_int, fds: *mut c_int) -> c_int {
     if r == 0 {
         // SAFETY: on success libc filled both entries.
@@ -107,7 +168,7 @@ unsafe fn on_fcntl(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, usize) -
     // variadic argument travels in the same register as a fixed one).
     let r = unsafe { real(fd, cmd, arg) };
     match cmd {
-        libc::F_SETFL => keep_errno(|| reactor::forget(fd)),
+        libc::F_SETFL => reactor::flags_changed(),
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
             forget_new(r);
         }
@@ -120,7 +181,7 @@ unsafe fn on_ioctl(_g: &Guard, real: unsafe extern "C" fn(c_int, c_ulong, usize)
     // SAFETY: as for fcntl.
     let r = unsafe { real(fd, req, arg) };
     if req == libc::FIONBIO as c_ulong {
-        keep_errno(|| reactor::forget(fd));
+        reactor::flags_changed();
     }
     r
 }

@@ -30,7 +30,7 @@ fn opened(g: &Guard, mut call: impl FnMut() -> isize + Send) -> c_int {
     let fd = if g.on_coroutine() { io::offload(&mut call) } else { call() } as c_int;
     if fd >= 0 {
         let e = errno();
-        reactor::closed(fd);
+        reactor::created(fd);
         set_errno(e);
     }
     fd

@@ -62,6 +62,12 @@ fn wait_loop(
     if !worker::has_company() {
         return block(deadline);
     }
+    // First ask libc as it is: bad arguments (EFAULT, EINVAL) come back
+    // before we read the caller's fds, and a ready fd costs no token.
+    let r = check();
+    if r != 0 || now_ns() >= deadline {
+        return r;
+    }
     loop {
         let Some(list) = interest() else { return block(deadline) };
         let r = check();

@@ -40,8 +40,8 @@ unsafe impl<T> Send for P<T> {}
 
 unsafe fn on_recv(real: unsafe extern "C" fn(c_int, *mut c_void, size_t, c_int) -> ssize_t, fd: c_int, buf: *mut c_void, n: size_t, flags: c_int) -> ssize_t {
     let b = P(buf);
-    // SAFETY: the caller's buffer, as for recv itself.
-    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, fl) })
+    // SAFETY: within the caller's buffer (done < n), as for recv itself.
+    recv_waitall(fd, flags, n, move |done, fl| unsafe { real(fd, { b }.0.byte_add(done), n - done, fl) })
 }
 
 unsafe fn on_recv_chk(
@@ -57,8 +57,8 @@ unsafe fn on_recv_chk(
         // SAFETY: libc reports the overflow as it would.
         return unsafe { real(fd, buf, n, buflen, flags) };
     }
-    // SAFETY: the caller's buffer, checked against buflen above.
-    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, buflen, fl) })
+    // SAFETY: within the caller's buffer, checked against buflen above.
+    recv_waitall(fd, flags, n, move |done, fl| unsafe { real(fd, { b }.0.byte_add(done), n - done, buflen - done, fl) })
 }
 
 unsafe fn on_recvfrom(
@@ -71,8 +71,8 @@ unsafe fn on_recvfrom(
     len: *mut socklen_t,
 ) -> ssize_t {
     let (b, a, l) = (P(buf), P(addr), P(len));
-    // SAFETY: the caller's buffers, as for recvfrom itself.
-    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, fl, { a }.0, { l }.0) })
+    // SAFETY: within the caller's buffers, as for recvfrom itself.
+    recv_waitall(fd, flags, n, move |done, fl| unsafe { real(fd, { b }.0.byte_add(done), n - done, fl, { a }.0, { l }.0) })
 }
 
 #[allow(clippy::too_many_arguments)] // the C signature, plus `real`
@@ -91,14 +91,39 @@ unsafe fn on_recvfrom_chk(
         return unsafe { real(fd, buf, n, buflen, flags, addr, len) };
     }
     let (b, a, l) = (P(buf), P(addr), P(len));
-    // SAFETY: the caller's buffers, checked against buflen above.
-    recv_like(fd, flags, move |fl| unsafe { real(fd, { b }.0, n, buflen, fl, { a }.0, { l }.0) })
+    // SAFETY: within the caller's buffers, checked against buflen above.
+    recv_waitall(fd, flags, n, move |done, fl| unsafe { real(fd, { b }.0.byte_add(done), n - done, buflen - done, fl, { a }.0, { l }.0) })
 }
 
 unsafe fn on_recvmsg(real: unsafe extern "C" fn(c_int, *mut msghdr, c_int) -> ssize_t, fd: c_int, msg: *mut msghdr, flags: c_int) -> ssize_t {
     let m = P(msg);
-    // SAFETY: the caller's message, as for recvmsg itself.
-    recv_like(fd, flags, move |fl| unsafe { real(fd, { m }.0, fl) })
+    if msg.is_null() || flags & libc::MSG_WAITALL == 0 {
+        // SAFETY: the caller's message, as for recvmsg itself.
+        return recv_like(fd, flags, move |fl| unsafe { real(fd, { m }.0, fl) });
+    }
+    // MSG_WAITALL: receive into the rest of the vector until it is full.
+    // SAFETY: the caller's message header and vector.
+    let iov: Vec<libc::iovec> = unsafe { std::slice::from_raw_parts((*msg).msg_iov, (*msg).msg_iovlen).to_vec() };
+    let total: usize = iov.iter().map(|v| v.iov_len).sum();
+    let rest = std::sync::Mutex::new(Vec::new());
+    let (iov_p, rest_p) = (P(&iov as *const Vec<libc::iovec>), P(&rest as *const std::sync::Mutex<Vec<libc::iovec>>));
+    let r = recv_waitall(fd, flags, total, move |done, fl| {
+        if done == 0 {
+            // SAFETY: the caller's message, as for recvmsg itself.
+            return unsafe { real(fd, { m }.0, fl) };
+        }
+        // SAFETY: `iov` and `rest` outlive this call (the hook waits for it).
+        let (iov, rest) = unsafe { (&*{ iov_p }.0, &*{ rest_p }.0) };
+        let mut rest = rest.lock().unwrap_or_else(|e| e.into_inner());
+        crate::hooks::rw::advance(iov, done, &mut rest);
+        // SAFETY: the caller's header, copied; its vector re-described from `done`.
+        let mut part = unsafe { *{ m }.0 };
+        part.msg_iov = rest.as_mut_ptr();
+        part.msg_iovlen = rest.len();
+        // SAFETY: as above.
+        unsafe { real(fd, &mut part, fl) }
+    });
+    r
 }
 
 /// A receive with `raw(flags)`: non-blocking attempts add MSG_DONTWAIT.
@@ -107,6 +132,29 @@ fn recv_like(fd: c_int, flags: c_int, raw: impl Fn(c_int) -> isize + Send + Copy
         return raw(flags);
     }
     Call::new(fd, Dir::Read).run(&mut || raw(flags | libc::MSG_DONTWAIT), &mut move || raw(flags))
+}
+
+/// A receive of up to `total` bytes with `raw(done, flags)` (receiving from
+/// offset `done`). With MSG_WAITALL on a blocking socket it receives until
+/// all `total` bytes have come, the peer closes, or an error, as the kernel
+/// does for a blocking call (MSG_DONTWAIT makes each attempt return what is
+/// there).
+fn recv_waitall(fd: c_int, flags: c_int, total: usize, raw: impl Fn(usize, c_int) -> isize + Send + Copy) -> isize {
+    if flags & libc::MSG_WAITALL == 0 || flags & libc::MSG_DONTWAIT != 0 || !worker::has_company() {
+        return recv_like(fd, flags, move |fl| raw(0, fl));
+    }
+    let mut call = Call::new(fd, Dir::Read);
+    let mut done = 0usize;
+    loop {
+        let r = call.run(&mut || raw(done, flags | libc::MSG_DONTWAIT), &mut move || raw(done, flags));
+        if r < 0 {
+            return if done > 0 { done as isize } else { r };
+        }
+        done += r as usize;
+        if r == 0 || done >= total || reactor::user_nonblocking(fd) {
+            return done as isize;
+        }
+    }
 }
 
 /// A send of `total` bytes with `raw(done, flags)`: everything is sent on a
@@ -172,20 +220,23 @@ unsafe fn on_sendmsg(real: unsafe extern "C" fn(c_int, *const msghdr, c_int) -> 
 /// connection cannot both block in accept.
 static ACCEPT: Mutex<()> = Mutex::new(());
 
-fn readable_now(fd: c_int) -> bool {
-    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd; a raw call (poll is our own hook).
-    let r = unsafe { syscall6(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0, 0, 0, 0) };
-    r > 0
+/// Is `fd` a listening socket? (Anything else makes accept fail at once,
+/// with libc's own error.)
+fn listening(fd: c_int) -> bool {
+    let mut v: c_int = 0;
+    let mut l = std::mem::size_of::<c_int>() as socklen_t;
+    // SAFETY: valid out-parameters of the right size.
+    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut v as *mut c_int).cast(), &mut l) };
+    r == 0 && v != 0
 }
 
 fn accept_like(g: &Guard, fd: c_int, raw: impl Fn() -> c_int + Send + Copy) -> c_int {
-    if !g.on_coroutine() || reactor::user_nonblocking(fd) {
+    if !g.on_coroutine() || !worker::has_company() || reactor::user_nonblocking(fd) || !listening(fd) {
         return reset_new(raw());
     }
     let nowait = || {
         let _one = ACCEPT.lock().unwrap_or_else(|e| e.into_inner());
-        if readable_now(fd) {
+        if io::readable_now(fd) {
             raw() as isize
         } else {
             io::fail(libc::EAGAIN)
@@ -200,7 +251,7 @@ fn accept_like(g: &Guard, fd: c_int, raw: impl Fn() -> c_int + Send + Copy) -> c
 fn reset_new(fd: c_int) -> c_int {
     if fd >= 0 {
         let e = errno();
-        reactor::closed(fd);
+        reactor::created(fd);
         set_errno(e);
     }
     fd
@@ -234,6 +285,7 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
         // SAFETY: as above.
         return unsafe { real(fd, addr, len) };
     };
+    let saved_errno = errno();
     // The one place the runtime sets O_NONBLOCK: around this connect call
     // only, on a socket being connected (not yet shared with anyone).
     let fcntl = |cmd: c_int, arg: usize| -> isize {
@@ -242,7 +294,7 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
     };
     let fl = fcntl(libc::F_GETFL, 0);
     if fl < 0 {
-        return -1;
+        return io::fail(-fl as c_int) as c_int;
     }
     fcntl(libc::F_SETFL, (fl as usize) | libc::O_NONBLOCK as usize);
     // SAFETY: the caller's address, as for connect itself.
@@ -277,7 +329,16 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
     if err != 0 {
         return io::fail(err) as c_int;
     }
-    0
+    // Connect once more, now that it has completed: the kernel marks the
+    // socket connected only inside a connect call, as a blocking connect
+    // would have (else the program's next connect returns 0, not EISCONN).
+    // SAFETY: the caller's address, as for connect itself.
+    let again = unsafe { real(fd, addr, len) };
+    if again == 0 || errno() == libc::EISCONN {
+        set_errno(saved_errno);
+        return 0;
+    }
+    -1
 }
 
 unsafe fn on_socket(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int, domain: c_int, ty: c_int, proto: c_int) -> c_int {
@@ -317,7 +378,7 @@ unsafe fn on_setsockopt(
     // SAFETY: a straight call with the caller's arguments.
     let r = unsafe { real(fd, level, opt, val, len) };
     if level == libc::SOL_SOCKET && (opt == libc::SO_RCVTIMEO || opt == libc::SO_SNDTIMEO) {
-        reactor::forget(fd);
+        reactor::flags_changed();
     }
     r
 }

@@ -41,6 +41,7 @@
 //! loader lock.
 
 pub mod idle;
+pub mod poller;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,7 +64,7 @@ pub struct Runtime {
     pub(crate) idle: Idle,
     /// One poller per worker: fd readiness of its coroutines, and where it
     /// sleeps when idle.
-    pub(crate) pollers: Vec<polling::Poller>,
+    pub(crate) pollers: Vec<poller::Poller>,
     /// Local queues not yet claimed by their worker thread.
     deques: Mutex<Vec<Option<Worker<Arc<Task>>>>>,
     /// The main thread is (or will be) worker 0.
@@ -100,7 +101,7 @@ fn build() -> Runtime {
     let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
     let stealers = deques.iter().map(|d| d.stealer()).collect();
     let pollers = (0..n)
-        .map(|_| match polling::Poller::new() {
+        .map(|_| match poller::Poller::new() {
             Ok(p) => p,
             Err(e) => {
                 crate::diag!("cannot create a poller ({e}); aborting");
@@ -150,7 +151,7 @@ impl Runtime {
     /// return at once).
     pub(crate) fn notify(&self, i: usize) {
         crate::debug!("wake worker {i}");
-        let _ = self.pollers[i].notify();
+        self.pollers[i].notify();
     }
 
     /// New work was queued: wakes a sleeping worker if one is needed.

@@ -36,9 +36,8 @@ pub(crate) struct Local {
     own: RefCell<VecDeque<Arc<Task>>>,
     /// Whose turn is next: pinned work (true) or new work (false).
     pinned_turn: Cell<bool>,
-    /// Coroutines pinned here that have started and not finished.
-    pinned_live: Cell<usize>,
-    events: RefCell<polling::Events>,
+    /// Buffers for the poller: raw epoll events, and what they mean.
+    events: RefCell<(Vec<libc::epoll_event>, Vec<super::poller::Ready>)>,
     /// Deadlines of the coroutines pinned here.
     timers: RefCell<TimerHeap<Arc<Task>>>,
     /// This thread's CURRENT slot (see `coro::current_slot`).
@@ -84,19 +83,14 @@ pub(crate) fn push_own(w: usize, t: Arc<Task>) -> Result<(), Arc<Task>> {
     }
 }
 
-/// Could another coroutine run on this worker while the caller blocks?
-/// (Others pinned here, or work queued here.) A coroutine alone on its
-/// worker may simply block in a system call. Never inlined: called from
-/// coroutines.
-#[inline(never)]
+/// Could another coroutine want to run while the caller blocks? False only
+/// when the caller is the process's one and only coroutine (an unmodified
+/// single-threaded program): then it may simply block in the system call,
+/// exactly as without the library. As soon as there are two, every blocking
+/// call suspends instead: a worker blocked in a system call can neither run
+/// the coroutines pinned to it nor steal new ones.
 pub fn has_company() -> bool {
-    let l = LOCAL.with(|c| c.get());
-    // SAFETY: as in push_local; shared borrows only.
-    let Some(local) = (unsafe { l.as_ref() }) else { return false };
-    local.pinned_live.get() > 1 || !local.own.borrow().is_empty() || !local.deque.is_empty() || {
-        let rt = super::runtime();
-        !rt.inboxes[local.index].is_empty() || !rt.injector.is_empty()
-    }
+    crate::coro::live() > 1
 }
 
 /// The index of the worker running on this thread, if any.
@@ -117,8 +111,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         searching: Cell::new(false),
         own: RefCell::new(VecDeque::new()),
         pinned_turn: Cell::new(true),
-        pinned_live: Cell::new(0),
-        events: RefCell::new(polling::Events::new()),
+        events: RefCell::new((Vec::new(), Vec::new())),
         timers: RefCell::new(TimerHeap::new()),
         current: coro::current_slot(),
         slots: coro::ThreadSlots::current(),
@@ -156,10 +149,12 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
     crate::debug!("worker {index} leaves");
 }
 
-/// A searching worker found work: if it was the last searcher and others
-/// sleep, wake one more so queued work keeps spreading (Go's `wakep` rule).
+/// A searching worker found work: if it was the last searcher and new
+/// (stealable) work is still queued here, wake one more sleeper so that work
+/// keeps spreading (Go's `wakep` rule). Pinned work, which no one else may
+/// run, wakes nobody.
 fn found_work(rt: &Runtime, local: &Local) {
-    if local.searching.replace(false) && rt.idle.stop_searching() {
+    if local.searching.replace(false) && rt.idle.stop_searching() && !local.deque.is_empty() {
         rt.wake_any();
     }
 }
@@ -267,7 +262,6 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
 fn run_task(local: &Local, t: Arc<Task>) {
     t.pin_to(local.index);
     if !t.started() {
-        local.pinned_live.set(local.pinned_live.get() + 1);
         // SAFETY: we took `t` off a queue, so we own it.
         unsafe { t.prepare() };
     }
@@ -299,11 +293,8 @@ fn run_task(local: &Local, t: Arc<Task>) {
                 requeue(local, t);
             }
         }
-        None => {
-            local.pinned_live.set(local.pinned_live.get() - 1);
-            // SAFETY: we ran it to completion and own it.
-            unsafe { t.finish() }
-        }
+        // SAFETY: we ran it to completion and own it.
+        None => unsafe { t.finish() },
     }
 }
 
@@ -333,11 +324,10 @@ fn poll_now(rt: &Runtime, local: &Local) {
     if crate::reactor::waiting_on(local.index) == 0 {
         return;
     }
-    let mut events = local.events.borrow_mut();
-    events.clear();
-    if rt.pollers[local.index].wait(&mut events, Some(Duration::ZERO)).is_ok() {
-        crate::reactor::dispatch(&events);
-    }
+    let mut ev = local.events.borrow_mut();
+    let (raw, ready) = &mut *ev;
+    rt.pollers[local.index].wait(raw, Some(Duration::ZERO), ready);
+    crate::reactor::dispatch(ready);
 }
 
 /// Nothing to run: sleep in this worker's poller until work, an fd event or
@@ -363,11 +353,11 @@ fn sleep(rt: &Runtime, local: &Local) {
         timeout = Some(timeout.map_or(age, |t| t.min(age)));
     }
     crate::debug!("worker {i} sleeps, timeout {timeout:?}");
-    let mut events = local.events.borrow_mut();
-    events.clear();
-    let _ = rt.pollers[i].wait(&mut events, timeout);
-    crate::reactor::dispatch(&events);
-    drop(events);
+    let mut ev = local.events.borrow_mut();
+    let (raw, ready) = &mut *ev;
+    rt.pollers[i].wait(raw, timeout, ready);
+    crate::reactor::dispatch(ready);
+    drop(ev);
     rt.idle.end_sleep(i);
     rt.idle.start_searching();
     local.searching.set(true);
