@@ -10,6 +10,22 @@
 #      peak RSS                                     target: < 1 GiB
 #   d. 1,000 coroutines each sleep(2 s): CPU time of the whole process
 #      (user+sys)                                   target: < 50 ms
+#   e. echo throughput: 64-byte ping-pong on N = 100, 1,000, 10,000
+#      connections from one load generator (loadgen.c, native, 1 thread);
+#      server: one coroutine per connection doing plain blocking read/write
+#      (echo_server.c under the library, default workers) vs a hand-written
+#      single-threaded level-triggered epoll server (epoll_server.c, native).
+#      Server and generator share the machine's CPUs.
+#                                                   target: coroutine/epoll
+#                                                   >= 0.8 at 10,000
+#   f. idle round trip: one client (latency.c) doing sequential 64-byte
+#      ping-pong with a pause between messages, against echo_server.c under
+#      the library vs the same program natively (a thread per connection,
+#      plain blocking calls); median and p99    target: median ratio <= 2x
+#   g. file I/O does not stall a worker: OPENCORO_WORKERS=1, 100 coroutines
+#      tick on usleep(5 ms) while one writes 4 KiB + fsync for 200 ms to a
+#      file under target/ (fsync_tick.c)          target: worst lateness
+#                                                   < 20 ms
 #
 # Every measurement is a separate process run; the runs of all figures are
 # interleaved round by round (so machine noise hits them alike), repeated
@@ -17,7 +33,10 @@
 # A missed target is reported, never an error. The exit status is non-zero
 # only when something could not be built or a run crashed or hung.
 #
-# Knobs: BENCH_REPS, BENCH_TIMEOUT (seconds per run, default 60).
+# Knobs: BENCH_REPS, BENCH_TIMEOUT (seconds per run, default 60),
+# BENCH_ECHO_REPS (rounds that include the echo runs, default 3),
+# BENCH_ECHO_SECS (measured window of an echo run, default 3),
+# BENCH_ECHO_CONNS (default "100 1000 10000").
 set -u
 cd "$(dirname "$0")/.."
 REPS=${BENCH_REPS:-5}
@@ -35,15 +54,36 @@ SPAWN_N=200000         # coroutine spawn+join per run
 PTHREAD_N=10000        # pthread create+join per run
 SLEEP_N=100000         # sleeping coroutines
 SLEEP_US=100000        # each sleeps 100 ms
+ECHO_REPS=${BENCH_ECHO_REPS:-3}
+[ "$ECHO_REPS" -gt "$REPS" ] && ECHO_REPS=$REPS
+ECHO_CONNS=${BENCH_ECHO_CONNS:-"100 1000 10000"}
+ECHO_WARM_MS=1000      # warm-up: at least this, and until every connection has echoed once
+ECHO_MS=$(( ${BENCH_ECHO_SECS:-3} * 1000 ))
+ECHO_TARGET_N=$(for n in $ECHO_CONNS; do echo "$n"; done | sort -n | tail -1)
+LAT_N=2000             # measured round trips per latency run
+LAT_GAP_US=200         # pause between them
+TICKERS=100            # fsync test: coroutines ticking on usleep(TICK_US)
+TICK_US=5000
+FSYNC_MS=200           # ... while one writes 4 KiB + fsync for this long
 
 echo "== building"
 cargo build --release -q || { echo "bench.sh: cargo build --release failed" >&2; exit 1; }
 cargo build --release -q --example bare_corosensei || { echo "bench.sh: building the corosensei example failed" >&2; exit 1; }
 mkdir -p "$OUT"
 $CC -O2 -Wall -Ipreload -o "$BENCH" scripts/bench/bench.c -ldl -lpthread || { echo "bench.sh: building bench.c failed" >&2; exit 1; }
+for prog in echo_server epoll_server loadgen latency fsync_tick; do
+    $CC -O2 -Wall -Ipreload -o "$OUT/$prog" "scripts/bench/$prog.c" -ldl -lpthread \
+        || { echo "bench.sh: building $prog.c failed" >&2; exit 1; }
+done
+
+# Many connections: as many fds as the hard limit allows (10,000 connections
+# need 10,000 fds in the generator and as many in the server).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 1048576 2>/dev/null || true
+NOFILE=$(ulimit -n)
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+fsdir=$(mktemp -d "$PWD/$OUT/fsync.XXXXXX")
+trap 'rm -rf "$tmp" "$fsdir"' EXIT
 broken=0
 
 # measure NAME KEY[,KEY...] CMD... : one run of CMD under a timeout; appends the
@@ -69,6 +109,58 @@ measure() {
     done
 }
 
+# measure_srv NAME KEYS SERVER-CMD... -- CLIENT-CMD... : starts the server
+# (which prints "LISTEN port=P pid=N ..."), runs the client with @PORT@ and
+# @PID@ replaced, then checks that the server is still alive and stops it.
+# The client's RESULT line is collected as in measure. A server that does
+# not start, dies or has to be killed by the timeout counts as a failed run.
+measure_srv() {
+    local name=$1 keys=$2; shift 2
+    local srv=() cli=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do srv+=("$1"); shift; done
+    shift
+    local sout="$tmp/server.out"
+    timeout -k 5 "$LIMIT" "${srv[@]}" > "$sout" 2>&1 &
+    local job=$! i port="" spid=""
+    for i in $(seq 1 100); do
+        port=$(sed -n 's/^LISTEN port=\([0-9]*\) pid=\([0-9]*\).*/\1/p' "$sout")
+        [ -n "$port" ] && break
+        kill -0 "$job" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ -z "$port" ]; then
+        echo "  FAILED run '$name' (server did not start): ${srv[*]}" >&2
+        sed 's/^/    | /' "$sout" | tail -5 >&2
+        kill "$job" 2>/dev/null; wait "$job" 2>/dev/null
+        broken=$((broken+1))
+        return
+    fi
+    spid=$(sed -n 's/^LISTEN port=[0-9]* pid=\([0-9]*\).*/\1/p' "$sout")
+    local a
+    for a in "$@"; do a=${a//@PORT@/$port}; cli+=("${a//@PID@/$spid}"); done
+    measure "$name" "$keys" "${cli[@]}"
+    if ! kill -0 "$spid" 2>/dev/null; then
+        wait "$job"; local rc=$?
+        echo "  FAILED run '$name': the server died during the run (exit status $rc): ${srv[*]}" >&2
+        grep -v '^LISTEN' "$sout" | tail -5 | sed 's/^/    | /' >&2
+        broken=$((broken+1))
+        return
+    fi
+    kill -TERM "$spid" 2>/dev/null
+    for i in $(seq 1 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$spid" 2>/dev/null; then
+        kill -KILL "$spid" 2>/dev/null
+        echo "  FAILED run '$name': the server did not stop within 5 s of SIGTERM: ${srv[*]}" >&2
+        broken=$((broken+1))
+    fi
+    wait "$job" 2>/dev/null
+    # Anything the server said besides LISTEN is worth seeing.
+    if grep -qv '^LISTEN' "$sout"; then
+        echo "  note: server of '$name' wrote:" >&2
+        grep -v '^LISTEN' "$sout" | sort | uniq -c | head -5 | sed 's/^/    | /' >&2
+    fi
+}
+
 # median NAME.KEY : the median of the collected values (empty if none)
 median() {
     [ -s "$tmp/$1" ] || return 0
@@ -79,8 +171,15 @@ spread() { # spread NAME.KEY : "min..max" of the collected values
     sort -g "$tmp/$1" | awk 'NR==1{lo=$1} {hi=$1} END{printf "%g..%g", lo, hi}'
 }
 calc() { awk "BEGIN{ printf \"%.${2:-1}f\", $1 }"; }
+minof() { [ -s "$tmp/$1" ] && sort -g "$tmp/$1" | head -1; }
+maxof() { [ -s "$tmp/$1" ] && sort -g "$tmp/$1" | tail -1; }
 
-echo "== measuring: $REPS rounds, each figure once per round, interleaved"
+ECHO_KEYS=req_per_s,established,echoing,idle_conns,min_conn,max_conn,lost,bad_data,server_cpu_ms,gen_cpu_ms,all_echo_ms,connect_errno
+LAT_KEYS=median_us,p99_us,max_us
+FS_KEYS=worst_late_ms,p99_late_ms,median_late_ms,fsyncs,fsync_total_ms,fsync_max_ms,probe_fsync_us
+
+echo "== measuring: $REPS rounds, each figure once per round, interleaved (echo runs in the first $ECHO_REPS)"
+echo "   fd limit $NOFILE; echo servers, load generator and clients run on these $(nproc) CPUs side by side"
 for r in $(seq 1 "$REPS"); do
     printf '  round %d/%d\n' "$r" "$REPS"
     measure yield ns_per_roundtrip,ns_per_yield,not_alternating \
@@ -92,6 +191,24 @@ for r in $(seq 1 "$REPS"); do
     measure sleep wall_ms,maxrss_kib,spawn_ms,last_start_ms,last_wake_ms \
         env LD_PRELOAD="$LIB" "$BENCH" sleep $SLEEP_N $SLEEP_US
     [ "$r" -le 2 ] && measure idle cpu_ms env LD_PRELOAD="$LIB" "$BENCH" sleep 1000 2000000
+    if [ "$r" -le "$ECHO_REPS" ]; then
+        for n in $ECHO_CONNS; do
+            # alternate which server goes first, round by round
+            for kind in $( [ $((r % 2)) -eq 1 ] && echo "coro epoll" || echo "epoll coro"); do
+                if [ "$kind" = coro ]; then srv=(env LD_PRELOAD="$LIB" "$OUT/echo_server")
+                else srv=("$OUT/epoll_server"); fi
+                measure_srv "echo_${kind}_$n" "$ECHO_KEYS" "${srv[@]}" -- \
+                    "$OUT/loadgen" @PORT@ "$n" $ECHO_WARM_MS $ECHO_MS 1 @PID@
+            done
+        done
+    fi
+    measure_srv lat_coro "$LAT_KEYS" env LD_PRELOAD="$LIB" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
+    measure_srv lat_coro1 "$LAT_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
+    measure_srv lat_thread "$LAT_KEYS" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
+    measure fsync "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS
+    measure fsync_raw "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS raw
+    measure fsync_alone "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US 0
+    measure fsync_thread "$FS_KEYS" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS
 done
 
 y_rt=$(median yield.ns_per_roundtrip); y_one=$(median yield.ns_per_yield)
@@ -101,6 +218,7 @@ wall=$(median sleep.wall_ms); rss=$(median sleep.maxrss_kib)
 idle=$(median idle.cpu_ms)
 
 have() { [ -n "$1" ] && [ -n "$2" ]; }
+nv() { [ -n "$1" ] && calc "$1" "${2:-1}" || echo "n/a"; }
 echo
 echo "== a. yield round trip (OPENCORO_WORKERS=1) vs bare corosensei resume+suspend"
 if have "$y_rt" "$bare"; then
@@ -143,6 +261,95 @@ else
     echo "  no figure (runs failed)"
 fi
 
+echo "== e. echo throughput: 64-byte ping-pong on N connections, $ECHO_REPS runs per figure"
+echo "  load generator: loadgen.c, native, 1 thread, ${ECHO_MS} ms window after a warm-up of >= ${ECHO_WARM_MS} ms"
+echo "  (extended until every connection has echoed once). Servers: echo_server.c under the library"
+echo "  (a coroutine per connection, plain blocking read/write, default workers) vs epoll_server.c natively"
+echo "  (1 thread, level-triggered). Server and generator share the same $(nproc) CPUs: a server that uses"
+echo "  more CPU leaves less to the generator."
+for n in $ECHO_CONNS; do
+    c=$(median "echo_coro_$n.req_per_s"); e=$(median "echo_epoll_$n.req_per_s")
+    printf '  N=%s:\n' "$n"
+    printf '    coroutine server: %s req/s [spread %s]   epoll server: %s req/s [spread %s]' \
+        "$(nv "$c" 0)" "$(spread "echo_coro_$n.req_per_s")" "$(nv "$e" 0)" "$(spread "echo_epoll_$n.req_per_s")"
+    if have "$c" "$e"; then printf '   coroutine/epoll: %s\n' "$(calc "$c/$e" 2)"; else echo; fi
+    # the same ratio taken run by run (the two runs of a round are adjacent in time)
+    fc="$tmp/echo_coro_$n.req_per_s"; fe="$tmp/echo_epoll_$n.req_per_s"
+    if [ -s "$fc" ] && [ -s "$fe" ] && [ "$(wc -l < "$fc")" = "$(wc -l < "$fe")" ]; then
+        paste "$fc" "$fe" | awk '{ printf "%.4f\n", $1/$2 }' > "$tmp/echo_ratio_$n"
+        printf '    coroutine/epoll round by round: median %s [spread %s]\n' "$(calc "$(median "echo_ratio_$n")" 2)" "$(spread "echo_ratio_$n")"
+    fi
+    cc=$(median "echo_coro_$n.server_cpu_ms"); ec=$(median "echo_epoll_$n.server_cpu_ms")
+    printf '    server CPU in the %s ms window: coroutine %s ms (%s us per request), epoll %s ms (%s us per request); generator CPU: %s ms / %s ms\n' \
+        "$ECHO_MS" "$(nv "$cc" 0)" "$( have "$cc" "$c" && calc "$cc*1e6/($c*$ECHO_MS)" 1 || echo n/a)" \
+        "$(nv "$ec" 0)" "$( have "$ec" "$e" && calc "$ec*1e6/($e*$ECHO_MS)" 1 || echo n/a)" \
+        "$(nv "$(median "echo_coro_$n.gen_cpu_ms")" 0)" "$(nv "$(median "echo_epoll_$n.gen_cpu_ms")" 0)"
+    printf '    round trips of one connection in the window, fewest..most (medians): coroutine %s..%s, epoll %s..%s\n' \
+        "$(nv "$(median "echo_coro_$n.min_conn")" 0)" "$(nv "$(median "echo_coro_$n.max_conn")" 0)" \
+        "$(nv "$(median "echo_epoll_$n.min_conn")" 0)" "$(nv "$(median "echo_epoll_$n.max_conn")" 0)"
+    printf '    every connection had echoed once after (ms from the first message, median; -1: not within the warm-up): coroutine %s, epoll %s\n' \
+        "$(nv "$(median "echo_coro_$n.all_echo_ms")" 0)" "$(nv "$(median "echo_epoll_$n.all_echo_ms")" 0)"
+    ok_all=1
+    for kind in coro epoll; do
+        est=$(minof "echo_${kind}_$n.established"); [ -n "$est" ] || { ok_all=0; continue; }
+        [ "$est" -lt "$n" ] || [ "$(minof "echo_${kind}_$n.echoing")" -lt "$est" ] && ok_all=0
+        if [ "$est" -lt "$n" ]; then
+            printf '    NOTE (%s): only %s of %s connections were established in some run (connect errno %s; fd limit %s)\n' \
+                "$kind" "$est" "$n" "$(maxof "echo_${kind}_$n.connect_errno")" "$NOFILE"
+        fi
+        ech=$(minof "echo_${kind}_$n.echoing")
+        [ "$ech" -lt "$est" ] && printf '    NOTE (%s): in some run only %s connections had echoed by the end of the warm-up\n' "$kind" "$ech"
+        idl=$(maxof "echo_${kind}_$n.idle_conns")
+        [ "${idl:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections had no round trip at all in the window\n' "$kind" "$idl"
+        lst=$(maxof "echo_${kind}_$n.lost")
+        [ "${lst:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections were closed or failed during a run\n' "$kind" "$lst"
+    done
+    [ "$ok_all" = 1 ] && printf '    all %s connections were established and echoing in every run of both servers\n' "$n"
+done
+
+echo "== f. idle round trip: one connection, sequential 64-byte ping-pong, $LAT_N per run, ${LAT_GAP_US} us pause between"
+lc=$(median lat_coro.median_us); l1=$(median lat_coro1.median_us); lt=$(median lat_thread.median_us)
+lcp=$(median lat_coro.p99_us); l1p=$(median lat_coro1.p99_us); ltp=$(median lat_thread.p99_us)
+printf '  echo_server under the library, default workers:  median %s us [spread %s], p99 %s us [spread %s]\n' \
+    "$(nv "$lc" 1)" "$(spread lat_coro.median_us)" "$(nv "$lcp" 1)" "$(spread lat_coro.p99_us)"
+printf '  echo_server under the library, 1 worker:         median %s us [spread %s], p99 %s us [spread %s]\n' \
+    "$(nv "$l1" 1)" "$(spread lat_coro1.median_us)" "$(nv "$l1p" 1)" "$(spread lat_coro1.p99_us)"
+printf '  echo_server natively (a thread per connection):  median %s us [spread %s], p99 %s us [spread %s]\n' \
+    "$(nv "$lt" 1)" "$(spread lat_thread.median_us)" "$(nv "$ltp" 1)" "$(spread lat_thread.p99_us)"
+if have "$lc" "$lt"; then
+    printf '  ratio of medians library/native: %sx (target <= 2x); with 1 worker: %sx\n' \
+        "$(calc "$lc/$lt" 2)" "$( [ -n "$l1" ] && calc "$l1/$lt" 2 || echo n/a)"
+fi
+echo "  (with 2 workers the connection's coroutine may be alone on worker 1, where the library makes its"
+echo "   reads plain blocking calls; with 1 worker it shares worker 0 with main and always waits in the reactor)"
+
+fstype=$(stat -f -c %T "$fsdir" 2>/dev/null || echo unknown)
+echo "== g. file I/O and a worker: $TICKERS coroutines tick on usleep($TICK_US us), OPENCORO_WORKERS=1, while one"
+echo "  writes 4 KiB + fsync for $FSYNC_MS ms to a file under target/ (file system: $fstype)"
+probe=$(median fsync.probe_fsync_us)
+if [ -n "$probe" ]; then
+    if awk "BEGIN{ exit !($probe < 50) }"; then
+        printf '  WARNING: one write+fsync took only %s us (median): fsync looks like a no-op here, the test proves little\n' "$(calc "$probe" 0)"
+    else
+        printf '  one write+fsync, timed before the test: %s us (median) [spread %s]: fsync does reach the disk\n' "$(calc "$probe" 0)" "$(spread fsync.probe_fsync_us)"
+    fi
+fi
+[ "$fstype" = tmpfs ] && echo "  WARNING: target/ is on tmpfs"
+fsline() { # fsline NAME LABEL
+    local w; w=$(median "$1.worst_late_ms")
+    if [ -z "$w" ]; then printf '  %-34s no figure (runs failed)\n' "$2:"; return; fi
+    printf '  %-34s worst lateness %s ms [spread %s], p99 %s ms, median %s ms' "$2:" "$(calc "$w" 2)" \
+        "$(spread "$1.worst_late_ms")" "$(calc "$(median "$1.p99_late_ms")" 2)" "$(calc "$(median "$1.median_late_ms")" 2)"
+    [ "$1" = fsync_alone ] && { echo; return; }
+    printf '; fsync %s ms in all (%s calls, longest %s ms)\n' "$(calc "$(median "$1.fsync_total_ms")" 0)" \
+        "$(calc "$(median "$1.fsyncs")" 0)" "$(calc "$(median "$1.fsync_max_ms")" 1)"
+}
+fsline fsync "library, hooked write/fsync"
+fsline fsync_raw "library, raw syscalls (no hook)"
+fsline fsync_alone "library, tickers alone (no writer)"
+fsline fsync_thread "native pthreads (no library)"
+echo "  (raw syscalls: what the worker stall would be without the hooks; native: this machine's floor)"
+
 # row FIGURE VALUE TARGET OK(1/0/empty)
 row() {
     local st
@@ -153,7 +360,6 @@ check() { # check VALUE COND : 1 when VALUE meets COND ("<= 5"), 0 if not, x if 
     [ -n "$1" ] || { echo x; return; }
     awk "BEGIN{ exit !($1 $2) }" && echo 1 || echo 0
 }
-nv() { [ -n "$1" ] && calc "$1" "${2:-1}" || echo "n/a"; }
 
 r_yield=$( [ -n "$y_rt" ] && [ -n "$bare" ] && calc "$y_rt/$bare" 2 )
 r_spawn=$( [ -n "$sp" ] && [ -n "$pt" ] && calc "$pt/$sp" 2 )
@@ -174,6 +380,30 @@ row "100k x 100 ms sleep: wall (ms)"             "$(nv "$wall" 0)" ""
 row "100k x 100 ms sleep: wall / 100 ms"         "$( [ -n "$r_wall" ] && echo "${r_wall}x" || echo n/a)" "<= 1.5x" "$(check "$r_wall" "<= 1.5")"
 row "100k x 100 ms sleep: peak RSS (MiB)"        "$(nv "$rss_mib")" "< 1024" "$(check "$rss_mib" "< 1024")"
 row "1k x 2 s sleep: process CPU (ms)"           "$(nv "$idle")" "< 50" "$(check "$idle" "< 50")"
+for n in $ECHO_CONNS; do
+    c=$(median "echo_coro_$n.req_per_s"); e=$(median "echo_epoll_$n.req_per_s")
+    rr=$( have "$c" "$e" && calc "$c/$e" 2 )
+    est=$(minof "echo_coro_$n.established"); lbl="echo $n conns"
+    [ -n "$est" ] && [ "$est" -lt "$n" ] && lbl="echo $n conns (only $est established)"
+    if [ "$n" = "$ECHO_TARGET_N" ]; then
+        row "$lbl: coroutine server (req/s)" "$(nv "$c" 0)" ""
+        row "$lbl: epoll server (req/s)"     "$(nv "$e" 0)" ""
+        row "$lbl: coroutine / epoll"       "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" ">= 0.8x" "$(check "$rr" ">= 0.8")"
+    else
+        row "$lbl: coroutine / epoll"       "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" ""
+    fi
+done
+r_lat=$( have "$lc" "$lt" && calc "$lc/$lt" 2 )
+row "idle round trip, library: median (us)"      "$(nv "$lc")" ""
+row "idle round trip, library: p99 (us)"         "$(nv "$lcp")" ""
+row "idle round trip, native: median (us)"       "$(nv "$lt")" ""
+row "idle round trip, native: p99 (us)"          "$(nv "$ltp")" ""
+row "idle round trip median: library / native"   "$( [ -n "$r_lat" ] && echo "${r_lat}x" || echo n/a)" "<= 2x" "$(check "$r_lat" "<= 2")"
+fw=$(median fsync.worst_late_ms)
+row "fsync, 1 worker: worst tick lateness (ms)"  "$(nv "$fw" 2)" "< 20" "$(check "$fw" "< 20")"
+row "fsync, 1 worker: p99 tick lateness (ms)"    "$(nv "$(median fsync.p99_late_ms)" 2)" ""
+row "fsync, 1 worker: total fsync time (ms)"     "$(nv "$(median fsync.fsync_total_ms)" 0)" ""
+row "same, raw syscalls: worst lateness (ms)"    "$(nv "$(median fsync_raw.worst_late_ms)" 2)" ""
 
 if [ "$broken" -ne 0 ]; then
     echo "bench.sh: $broken run(s) crashed, hung or gave no result (see FAILED lines above)" >&2
