@@ -150,7 +150,9 @@ touch -h -d '2020-01-02 03:04:05' "$fixed/link" "$fixed/a.txt" "$fixed/zeros.bin
 awk 'BEGIN { x = 12345; for (i = 0; i < 100000; i++) { x = (x * 1103515245 + 12345) % 2147483648; printf "%d line %d\n", x % 100000, i } }' >"$DATA/lines.txt"
 head -c 3000000 /dev/zero | tr '\0' 'x' >"$DATA/blob"
 cat "$DATA/lines.txt" >>"$DATA/blob"
-touch -d '2020-01-02 03:04:05' "$DATA/lines.txt" "$DATA/blob" "$DATA"
+# 300,000 words from a vocabulary of 5,000, for a sort | uniq -c pipeline
+awk 'BEGIN { x = 777; for (i = 0; i < 300000; i++) { x = (x * 1103515245 + 12345) % 2147483648; printf "word%d\n", x % 5000 } }' >"$DATA/big.txt"
+touch -d '2020-01-02 03:04:05' "$DATA/lines.txt" "$DATA/blob" "$DATA/big.txt" "$DATA"
 
 # --- programs from the system
 # First, that the runs "with the library" really have it: without this, every
@@ -228,4 +230,17 @@ for src in tests/rust/progs/*.rs; do
         check "$name" "${want:-0}" "'$BUILD/$name'"
     fi
 done
+
+# --- blocking I/O (sockets, pipes, readiness) in real programs
+# http_server_*: python3 -m http.server under the library, fetched by a
+# client that runs without it (curl; Python's urllib where curl is missing,
+# and the name says so); http_client_*: the same client under the library
+# against a server without it. tests/programs/io_http.sh says what is fetched.
+if command -v curl >/dev/null; then http_client=curl; else http_client=urllib; fi
+check "http_server_$http_client" 0 "bash '$ROOT/tests/programs/io_http.sh' inherit plain" 60
+check "http_client_$http_client" 0 "bash '$ROOT/tests/programs/io_http.sh' plain inherit" 60
+check pipeline_sort_uniq 0 "bash -c 'cat big.txt | sort | uniq -c'"
+check python_socket_threads 0 "python3 '$ROOT/tests/programs/io_socket_echo.py' threads" 60
+check python_socket_processes 0 "python3 '$ROOT/tests/programs/io_socket_echo.py' processes" 60
+check python_selectors 0 "python3 '$ROOT/tests/programs/io_selectors.py'"
 exit 0

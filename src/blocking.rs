@@ -3,10 +3,12 @@
 //! `open`) while the calling coroutine suspends, so the other coroutines of
 //! its worker keep running. errno travels back with the result.
 //!
-//! Owner: this module. Threads start on demand, up to
-//! `OPENCORO_BLOCKING_THREADS`, and then stay, blocked on the queue's
-//! condition variable (they are plain threads: our hooks call straight
-//! through on them).
+//! Owner: this module. A call never waits for a busy thread while fewer
+//! than `OPENCORO_BLOCKING_THREADS` exist: calls may depend on each other
+//! (an `open` of a FIFO for writing waits for the `open` for reading), so a
+//! small fixed pool could deadlock where threads would not. Idle threads
+//! leave after `IDLE_EXIT`. They are plain threads: our hooks call straight
+//! through on them. At the bound, calls queue until a thread is free.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +29,9 @@ struct JobPtr(*mut Job);
 // SAFETY: the job is only touched by the one pool thread that took it, until
 // `done` is set; the coroutine that owns it waits for that.
 unsafe impl Send for JobPtr {}
+
+/// How long an idle pool thread waits for work before it exits.
+const IDLE_EXIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 struct Pool {
     queue: Mutex<(VecDeque<JobPtr>, usize /* idle threads */, usize /* threads */)>,
@@ -63,7 +68,9 @@ pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
     {
         let mut q = p.queue.lock().unwrap_or_else(|e| e.into_inner());
         q.0.push_back(JobPtr(&mut job));
-        if q.1 == 0 && q.2 < p.max {
+        // Idle threads are counted until they take a job: spawn when fewer
+        // idle threads than queued jobs remain.
+        if q.1 < q.0.len() && q.2 < p.max {
             q.2 += 1;
             let n = q.2;
             drop(q);
@@ -97,8 +104,13 @@ fn serve(p: &'static Pool) {
                     break j;
                 }
                 q.1 += 1;
-                q = p.cv.wait(q).unwrap_or_else(|e| e.into_inner());
+                let (g, t) = p.cv.wait_timeout(q, IDLE_EXIT).unwrap_or_else(|e| e.into_inner());
+                q = g;
                 q.1 -= 1;
+                if t.timed_out() && q.0.is_empty() {
+                    q.2 -= 1;
+                    return;
+                }
             }
         };
         // SAFETY: the job stays alive until we set `done` (see `run`).

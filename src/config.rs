@@ -77,9 +77,9 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let guarded_stacks = parse(&var, "OPENCORO_GUARDED_STACKS", default_guarded_stacks(), |s| {
         s.parse::<usize>().ok()
     }, "a whole number");
-    let blocking_threads = parse(&var, "OPENCORO_BLOCKING_THREADS", 16, |s| {
-        s.parse::<usize>().ok().filter(|&n| (1..=1024).contains(&n))
-    }, "a whole number from 1 to 1024");
+    let blocking_threads = parse(&var, "OPENCORO_BLOCKING_THREADS", 1024, |s| {
+        s.parse::<usize>().ok().filter(|&n| (1..=65536).contains(&n))
+    }, "a whole number from 1 to 65536");
     let debug = parse(&var, "OPENCORO_LOG", false, |s| match s {
         "debug" => Some(true),
         "off" | "" | "warn" => Some(false),

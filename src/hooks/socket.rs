@@ -140,8 +140,16 @@ fn recv_like(fd: c_int, flags: c_int, raw: impl Fn(c_int) -> isize + Send + Copy
 /// does for a blocking call (MSG_DONTWAIT makes each attempt return what is
 /// there).
 fn recv_waitall(fd: c_int, flags: c_int, total: usize, raw: impl Fn(usize, c_int) -> isize + Send + Copy) -> isize {
-    if flags & libc::MSG_WAITALL == 0 || flags & libc::MSG_DONTWAIT != 0 || !worker::has_company() {
+    if flags & libc::MSG_WAITALL == 0 || flags & libc::MSG_DONTWAIT != 0 || !worker::has_company() || !stream(fd) {
+        // (The kernel ignores MSG_WAITALL on datagram and seqpacket sockets.)
         return recv_like(fd, flags, move |fl| raw(0, fl));
+    }
+    if flags & libc::MSG_PEEK != 0 {
+        if sockopt(fd, libc::SO_DOMAIN) == Some(libc::AF_UNIX) {
+            // AF_UNIX peeks return what is queued, MSG_WAITALL or not.
+            return recv_like(fd, flags, move |fl| raw(0, fl));
+        }
+        return peek_waitall(fd, flags, total, raw);
     }
     let mut call = Call::new(fd, Dir::Read);
     let mut done = 0usize;
@@ -155,6 +163,47 @@ fn recv_waitall(fd: c_int, flags: c_int, total: usize, raw: impl Fn(usize, c_int
             return done as isize;
         }
     }
+}
+
+/// MSG_PEEK | MSG_WAITALL: a peek looks at the queue from its start each
+/// time, so wait until `total` bytes are queued (or the peer closes) and
+/// then copy them all at once. The token is taken before each peek, so data
+/// that comes after it wakes the wait.
+fn peek_waitall(fd: c_int, flags: c_int, total: usize, raw: impl Fn(usize, c_int) -> isize) -> isize {
+    let deadline = match reactor::socket_timeout(fd, Dir::Read) {
+        0 => crate::timer::NEVER,
+        t => crate::sys::now_ns().saturating_add(t),
+    };
+    loop {
+        let Some(tok) = reactor::token(fd) else { return raw(0, flags) };
+        let r = raw(0, flags | libc::MSG_DONTWAIT);
+        if r < 0 && errno() != libc::EAGAIN {
+            return r;
+        }
+        if r == 0 || r as usize >= total || reactor::user_nonblocking(fd) {
+            return r;
+        }
+        match reactor::wait(tok, Dir::Read, deadline) {
+            Wait::Ready => {}
+            Wait::TimedOut => return if r > 0 { r } else { io::fail(libc::EAGAIN) },
+            Wait::Closed => return io::fail(libc::EBADF),
+            Wait::Unpollable => return raw(0, flags),
+        }
+    }
+}
+
+/// Is `fd` a stream socket (where MSG_WAITALL waits for all the bytes)?
+fn stream(fd: c_int) -> bool {
+    sockopt(fd, libc::SO_TYPE) == Some(libc::SOCK_STREAM)
+}
+
+/// An integer SOL_SOCKET option of `fd`, if it is a socket.
+fn sockopt(fd: c_int, opt: c_int) -> Option<c_int> {
+    let mut v: c_int = 0;
+    let mut l = std::mem::size_of::<c_int>() as socklen_t;
+    // SAFETY: valid out-parameters of the right size.
+    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut v as *mut c_int).cast(), &mut l) };
+    (r == 0).then_some(v)
 }
 
 /// A send of `total` bytes with `raw(done, flags)`: everything is sent on a
@@ -223,11 +272,7 @@ static ACCEPT: Mutex<()> = Mutex::new(());
 /// Is `fd` a listening socket? (Anything else makes accept fail at once,
 /// with libc's own error.)
 fn listening(fd: c_int) -> bool {
-    let mut v: c_int = 0;
-    let mut l = std::mem::size_of::<c_int>() as socklen_t;
-    // SAFETY: valid out-parameters of the right size.
-    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut v as *mut c_int).cast(), &mut l) };
-    r == 0 && v != 0
+    sockopt(fd, libc::SO_ACCEPTCONN).is_some_and(|v| v != 0)
 }
 
 fn accept_like(g: &Guard, fd: c_int, raw: impl Fn() -> c_int + Send + Copy) -> c_int {
