@@ -43,10 +43,7 @@ impl Call {
     }
 
     fn deadline(&mut self) -> u64 {
-        *self.deadline.get_or_insert_with(|| match reactor::socket_timeout(self.fd, self.dir) {
-            0 => NEVER,
-            t => crate::sys::now_ns().saturating_add(t),
-        })
+        *self.deadline.get_or_insert_with(|| reactor::timeout_deadline(self.fd, self.dir))
     }
 
     /// Runs the call; see the module doc.

@@ -241,6 +241,15 @@ pub fn socket_timeout(fd: i32, dir: Dir) -> u64 {
     if dir == Dir::Read { r } else { w }
 }
 
+/// The deadline a blocking call on `fd` waiting for `dir` has from now: the
+/// socket timeout, or `NEVER`.
+pub fn timeout_deadline(fd: i32, dir: Dir) -> u64 {
+    match socket_timeout(fd, dir) {
+        0 => crate::timer::NEVER,
+        t => crate::sys::now_ns().saturating_add(t),
+    }
+}
+
 fn sockopt_timeout(fd: i32, opt: i32) -> u64 {
     let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
     let mut len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;

@@ -6,7 +6,7 @@
 
 use libc::{c_char, c_int, mode_t};
 
-use crate::hooks::{hooks, Guard};
+use crate::hooks::{hooks, Guard, P};
 use crate::io;
 use crate::reactor;
 use crate::sys::{errno, set_errno};
@@ -19,12 +19,6 @@ hooks! {
     co fn fsync(fd: c_int) -> c_int => on_fsync;
     co fn fdatasync(fd: c_int) -> c_int => on_fsync;
 }
-
-#[derive(Clone, Copy)]
-struct P<T>(T);
-// SAFETY: the path is read by one thread at a time (the coroutine that owns
-// it is suspended while a pool thread runs the call).
-unsafe impl<T> Send for P<T> {}
 
 fn opened(g: &Guard, mut call: impl FnMut() -> isize + Send) -> c_int {
     let fd = if g.on_coroutine() { io::offload(&mut call) } else { call() } as c_int;

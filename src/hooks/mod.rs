@@ -48,6 +48,15 @@ pub(crate) fn mark_forked() {
     FORKED.store(true, Ordering::Relaxed);
 }
 
+/// A raw pointer (or a value holding one) that may travel with its call to
+/// a blocking-pool thread: the coroutine that owns the memory is suspended
+/// until the call returns, so one thread at a time uses it. Closures take it
+/// whole as `{ p }.0`.
+#[derive(Clone, Copy)]
+pub(crate) struct P<T>(pub T);
+// SAFETY: see the type doc: the memory is used by one thread at a time.
+unsafe impl<T> Send for P<T> {}
+
 /// A lazily resolved libc symbol (the next definition after ours).
 pub struct RealSym {
     name: &'static str,

@@ -9,7 +9,7 @@
 
 use libc::{c_int, c_void, iovec, off_t, size_t, ssize_t};
 
-use crate::hooks::hooks;
+use crate::hooks::{hooks, P};
 use crate::io::{self, Call};
 use crate::reactor::Dir;
 
@@ -41,13 +41,6 @@ fn write_nowait(fd: c_int, iov: *const iovec, cnt: c_int, off: off_t) -> isize {
     // SAFETY: the caller's buffers, as for the call being hooked.
     unsafe { libc::pwritev2(fd, iov, cnt, off, libc::RWF_NOWAIT) }
 }
-
-/// A raw pointer that may cross to a pool thread with the call that uses it
-/// (the coroutine that owns the memory is suspended meanwhile).
-#[derive(Clone, Copy)]
-struct P<T>(T);
-// SAFETY: see the type doc: the memory is used by one thread at a time.
-unsafe impl<T> Send for P<T> {}
 
 fn one(buf: *const c_void, n: size_t) -> iovec {
     iovec { iov_base: buf as *mut c_void, iov_len: n }

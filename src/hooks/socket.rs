@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use libc::{c_int, c_void, msghdr, size_t, sockaddr, socklen_t, ssize_t};
 
-use crate::hooks::{hooks, Guard};
+use crate::hooks::{hooks, Guard, P};
 use crate::io::{self, Call};
 use crate::reactor::{self, Dir, Wait};
 use crate::sched::worker;
@@ -30,13 +30,6 @@ hooks! {
     any fn socketpair(domain: c_int, ty: c_int, proto: c_int, sv: *mut c_int) -> c_int => on_socketpair;
     any fn setsockopt(fd: c_int, level: c_int, opt: c_int, val: *const c_void, len: socklen_t) -> c_int => on_setsockopt;
 }
-
-/// A raw pointer that may cross to a pool thread with its call.
-#[derive(Clone, Copy)]
-struct P<T>(T);
-// SAFETY: the memory is used by one thread at a time (the coroutine that
-// owns it is suspended while a pool thread runs the call).
-unsafe impl<T> Send for P<T> {}
 
 unsafe fn on_recv(real: unsafe extern "C" fn(c_int, *mut c_void, size_t, c_int) -> ssize_t, fd: c_int, buf: *mut c_void, n: size_t, flags: c_int) -> ssize_t {
     let b = P(buf);
@@ -170,10 +163,7 @@ fn recv_waitall(fd: c_int, flags: c_int, total: usize, raw: impl Fn(usize, c_int
 /// then copy them all at once. The token is taken before each peek, so data
 /// that comes after it wakes the wait.
 fn peek_waitall(fd: c_int, flags: c_int, total: usize, raw: impl Fn(usize, c_int) -> isize) -> isize {
-    let deadline = match reactor::socket_timeout(fd, Dir::Read) {
-        0 => crate::timer::NEVER,
-        t => crate::sys::now_ns().saturating_add(t),
-    };
+    let deadline = reactor::timeout_deadline(fd, Dir::Read);
     loop {
         let Some(tok) = reactor::token(fd) else { return raw(0, flags) };
         let r = raw(0, flags | libc::MSG_DONTWAIT);
@@ -350,10 +340,7 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
         set_errno(e);
         return r;
     }
-    let deadline = match reactor::socket_timeout(fd, Dir::Write) {
-        0 => crate::timer::NEVER,
-        t => crate::sys::now_ns().saturating_add(t),
-    };
+    let deadline = reactor::timeout_deadline(fd, Dir::Write);
     loop {
         match reactor::wait(tok, Dir::Write, deadline) {
             Wait::TimedOut => return io::fail(libc::EINPROGRESS) as c_int,
