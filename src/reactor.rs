@@ -147,26 +147,38 @@ fn table() -> &'static Table {
 }
 
 /// The entry of `fd`, created on first use; None for fds out of range.
+#[inline]
 fn entry(fd: i32) -> Option<&'static Entry> {
     let fd = usize::try_from(fd).ok().filter(|&f| f < MAX_FD)?;
     let slot = &table().chunks[fd / CHUNK];
     let mut p = slot.load(Ordering::Acquire);
     if p.is_null() {
-        let fresh: Box<Chunk> = Box::new(std::array::from_fn(|_| Entry::default()));
-        let fresh = Box::into_raw(fresh);
-        // Release pairs with the Acquire loads: the chunk is initialised
-        // before anyone can see it.
-        match slot.compare_exchange(std::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => p = fresh,
-            Err(other) => {
-                // SAFETY: we allocated `fresh` above and nobody else saw it.
-                drop(unsafe { Box::from_raw(fresh) });
-                p = other;
-            }
-        }
+        p = new_chunk(slot);
     }
     // SAFETY: chunks are never freed once published.
     Some(unsafe { &(*p)[fd % CHUNK] })
+}
+
+/// Allocates and publishes a chunk of entries (or returns the one another
+/// thread published first). Out of line and built on the heap: a chunk is
+/// ~100 KiB, which on the caller's frame would cost a stack probe of every
+/// page on every lookup, on a coroutine's small stack.
+#[cold]
+#[inline(never)]
+fn new_chunk(slot: &AtomicPtr<Chunk>) -> *mut Chunk {
+    let v: Vec<Entry> = (0..CHUNK).map(|_| Entry::default()).collect();
+    let fresh: Box<Chunk> = v.into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("CHUNK entries"));
+    let fresh = Box::into_raw(fresh);
+    // Release pairs with the Acquire loads: the chunk is initialised before
+    // anyone can see it.
+    match slot.compare_exchange(std::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => fresh,
+        Err(other) => {
+            // SAFETY: we allocated `fresh` above and nobody else saw it.
+            drop(unsafe { Box::from_raw(fresh) });
+            other
+        }
+    }
 }
 
 /// The entry of `fd` if it was ever created (no allocation).
