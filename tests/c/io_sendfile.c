@@ -1,9 +1,7 @@
 // sendfile from a regular file to a socket whose buffer is full (the peer,
 // a plain thread, starts reading 150 ms later): the call must wait without
 // holding the worker (the ticker on the same worker keeps ticking) and
-// send everything. sendfile is not among the hooked calls today, so the
-// whole worker blocks.
-// known-failure: sendfile (and splice, copy_file_range) are not hooked, so a sendfile that waits for socket space blocks the worker
+// send everything (sendfile runs on the blocking pool).
 // env: OPENCORO_WORKERS=1
 // native: same
 // link: no
