@@ -3,11 +3,11 @@
 //!
 //! A hook hands over two forms of its call: `nowait`, the same call made
 //! non-blocking for this one attempt (`RWF_NOWAIT`, `MSG_DONTWAIT`), and
-//! `blocking`, the plain libc call. [`call`] then:
+//! `blocking`, the plain libc call. [`Call::run`] then:
 //!
-//! - makes the plain call when the coroutine is alone on its worker (no
-//!   other coroutine could run meanwhile, so blocking the worker costs
-//!   nothing and the program behaves exactly as without the library);
+//! - makes the plain call when the caller is the process's only coroutine
+//!   (nothing else could run meanwhile, so blocking the worker costs nothing
+//!   and the program behaves exactly as without the library);
 //! - otherwise tries `nowait`; on EAGAIN it returns EAGAIN if the program
 //!   made the fd non-blocking itself, else waits on the reactor (with the
 //!   socket's SO_RCVTIMEO/SO_SNDTIMEO as deadline, which ends in EAGAIN as
@@ -119,7 +119,7 @@ pub fn fail(e: i32) -> isize {
 }
 
 /// Runs a call that may block on a disk (open, fsync) on the blocking pool
-/// when other coroutines share the worker, else directly.
+/// when other coroutines exist, else directly.
 pub fn offload(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
     if worker::has_company() {
         crate::blocking::run(call)
