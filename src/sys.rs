@@ -2,10 +2,9 @@
 //!
 //! Code inside this library that calls `libc::write` or `libc::syscall` binds to
 //! the library's *own* exported symbols (design notes, fact 3). Diagnostics and
-//! the worker parker therefore issue the system call instruction directly.
+//! the runtime's own fd calls therefore issue the system call instruction directly.
 
 use core::arch::asm;
-use core::sync::atomic::AtomicU32;
 
 /// Issues a raw x86_64 system call with up to six arguments.
 ///
@@ -42,48 +41,6 @@ pub fn raw_write_all(fd: i32, mut buf: &[u8]) {
             return;
         }
         buf = &buf[n as usize..];
-    }
-}
-
-/// Blocks the calling OS thread while `*word == expected`, for at most
-/// `timeout_ns` nanoseconds when given. Spurious returns are possible.
-pub fn futex_wait(word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
-    let ts;
-    let ts_ptr = match timeout_ns {
-        Some(ns) => {
-            ts = libc::timespec { tv_sec: (ns / 1_000_000_000) as _, tv_nsec: (ns % 1_000_000_000) as _ };
-            &ts as *const libc::timespec as usize
-        }
-        None => 0,
-    };
-    // SAFETY: word is a valid, aligned u32 for the duration of the call; ts lives
-    // on this frame. FUTEX_WAIT_PRIVATE only reads these.
-    unsafe {
-        syscall6(
-            libc::SYS_futex,
-            word.as_ptr() as usize,
-            (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize,
-            expected as usize,
-            ts_ptr,
-            0,
-            0,
-        );
-    }
-}
-
-/// Wakes up to `n` threads blocked in [`futex_wait`] on `word`.
-pub fn futex_wake(word: &AtomicU32, n: u32) {
-    // SAFETY: FUTEX_WAKE_PRIVATE only uses the address as a key.
-    unsafe {
-        syscall6(
-            libc::SYS_futex,
-            word.as_ptr() as usize,
-            (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as usize,
-            n as usize,
-            0,
-            0,
-            0,
-        );
     }
 }
 

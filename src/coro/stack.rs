@@ -22,9 +22,9 @@
 //! stack gets its own mapping and guard: an overflow faults in the guard and the
 //! SIGSEGV handler ([`super::overflow`]) reports it. Past that budget stacks are
 //! carved from chunk mappings with no guard; an overflow is caught when the
-//! coroutine next switches (the red zone is no longer zero) or enters a hook
+//! coroutine next switches (its canary is no longer zero) or enters a hook
 //! below its stack bottom. That catch comes *after* the damage: a carved stack
-//! that overflows by more than its red zone may already have written into its
+//! that overflows past its canary has already written into the top of its
 //! neighbour. The README states this trade-off.
 
 use std::collections::{HashMap, VecDeque};
@@ -49,7 +49,7 @@ const POOL_WARM: usize = 1024;
 /// One coroutine stack. Owned by exactly one coroutine or by the pool.
 #[derive(Debug)]
 pub struct Stack {
-    /// Lowest address of the region (guard or red zone included).
+    /// Lowest address of the region (guard or canary included).
     map_start: usize,
     /// Lowest usable address.
     bottom: usize,
@@ -102,13 +102,13 @@ unsafe impl corosensei::stack::Stack for Stack {
     }
 }
 
-/// Is the top of a carved stack's red zone (just below `bottom`) still all
-/// zero? Only valid for carved stacks, whose red zone is mapped read/write.
+/// Is a carved stack's canary (the `CANARY_BYTES` just below `bottom`) still
+/// all zero? Only valid for carved stacks, whose canary is mapped read/write.
 #[inline]
 pub fn canary_intact(bottom: usize) -> bool {
     let p = (bottom - CANARY_BYTES) as *const u64;
     // SAFETY: per the contract, [bottom - CANARY_BYTES, bottom) is this stack's
-    // mapped red zone; volatile so the check is never folded away.
+    // mapped canary; volatile so the check is never folded away.
     (0..CANARY_BYTES / 8).all(|i| unsafe { p.add(i).read_volatile() } == 0)
 }
 
