@@ -363,12 +363,12 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
         let mut e = lock(ent);
         if ent.gen.load(Ordering::Acquire) != tok.gen {
             drop(e);
-            remove_waiter(&list[..added], id);
+            remove_waiter(list, id);
             return Wait::Closed;
         }
         if (read && ent.rseq.load(Ordering::Acquire) != tok.rseq) || (write && ent.wseq.load(Ordering::Acquire) != tok.wseq) {
             drop(e);
-            remove_waiter(&list[..added], id);
+            remove_waiter(list, id);
             return Wait::Ready;
         }
         let known = e.registered.contains(&worker);
