@@ -150,11 +150,12 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
 }
 
 /// A searching worker found work: if it was the last searcher and new
-/// (stealable) work is still queued here, wake one more sleeper so that work
-/// keeps spreading (Go's `wakep` rule). Pinned work, which no one else may
-/// run, wakes nobody.
+/// (stealable) work is still queued here or in the injector, wake one more
+/// sleeper so that work keeps spreading (Go's `wakep` rule; pushes skip the
+/// wake-up while someone searches). Pinned work, which no one else may run,
+/// wakes nobody.
 fn found_work(rt: &Runtime, local: &Local) {
-    if local.searching.replace(false) && rt.idle.stop_searching() && !local.deque.is_empty() {
+    if local.searching.replace(false) && rt.idle.stop_searching() && (!local.deque.is_empty() || !rt.injector.is_empty()) {
         rt.wake_any();
     }
 }
