@@ -51,15 +51,7 @@ mkdir -p "$BUILD"
 WORK=$(mktemp -d -t opencoro-c-tests.XXXXXX) || exit 0
 trap 'rm -rf "$WORK"' EXIT
 
-# Indents up to $2 (default 8) lines of file $1 for a failure report.
-detail() {
-    local n=${2:-8}
-    [ -s "$1" ] || return 0
-    head -n "$n" "$1" | cut -c1-200 | sed 's/^/    /'
-    local total
-    total=$(wc -l <"$1")
-    if [ "$total" -gt "$n" ]; then echo "    ... ($total lines)"; fi
-}
+. "$ROOT/scripts/lib.sh"
 
 # Values of header KEY in file $2, one per line.
 header() {

@@ -40,14 +40,7 @@ wanted() {
     return 1
 }
 
-detail() {
-    local n=${2:-8}
-    [ -s "$1" ] || return 0
-    head -n "$n" "$1" | cut -c1-200 | sed 's/^/    /'
-    local total
-    total=$(wc -l <"$1")
-    if [ "$total" -gt "$n" ]; then echo "    ... ($total lines)"; fi
-}
+. "$ROOT/scripts/lib.sh"
 
 # run NAME TIMEOUT preload|native SHELL-COMMAND: runs the command with bash
 # (so with the library every process of a pipeline is preloaded), stdout and

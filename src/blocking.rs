@@ -53,13 +53,7 @@ fn pool() -> &'static Pool {
 /// returns its result with errno set as the call left it. Must be called on
 /// a coroutine.
 pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
-    let t = coro::current_ptr();
-    // SAFETY: the running task (we are on a coroutine); the worker holds a
-    // reference for as long as it runs.
-    let task = unsafe {
-        Arc::increment_strong_count(t);
-        Arc::from_raw(t)
-    };
+    let Some(task) = coro::current_task() else { return call() };
     // SAFETY: erases the borrow's lifetime; the job (and so the pointer) is
     // used only until `done`, and we do not return before that.
     let call: *mut (dyn FnMut() -> isize + Send) = unsafe { std::mem::transmute(call) };

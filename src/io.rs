@@ -106,7 +106,12 @@ impl Call {
 
 /// Would a read of `fd` return at once (data, end of file, an error)?
 pub fn readable_now(fd: i32) -> bool {
-    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    ready_now(fd, libc::POLLIN)
+}
+
+/// Does `poll` report any of `events` (or an error, a hang-up) on `fd` now?
+pub fn ready_now(fd: i32, events: i16) -> bool {
+    let mut p = libc::pollfd { fd, events, revents: 0 };
     // SAFETY: one valid pollfd; a raw call (poll is our own hook).
     let r = unsafe { crate::sys::syscall6(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0, 0, 0, 0) };
     r > 0

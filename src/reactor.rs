@@ -347,15 +347,7 @@ pub fn wait(tok: Token, dir: Dir, deadline: u64) -> Wait {
 /// select). Each token comes with (read, write) interest.
 pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
     let Some(worker) = sched::worker::current_worker() else { return Wait::Unpollable };
-    let t = coro::current_ptr();
-    if t.is_null() {
-        return Wait::Unpollable;
-    }
-    // SAFETY: the running task; the worker holds a reference while it runs.
-    let task = unsafe {
-        Arc::increment_strong_count(t);
-        Arc::from_raw(t)
-    };
+    let Some(task) = coro::current_task() else { return Wait::Unpollable };
     let id = NEXT_WAITER.fetch_add(1, Ordering::Relaxed);
     let mut added = 0;
     for &(tok, read, write) in list {

@@ -154,6 +154,22 @@ pub(crate) fn current_slot() -> *const Cell<*const Task> {
     CURRENT.with(|c| c as *const Cell<*const Task>)
 }
 
+/// A counted reference to the running task, or None off a coroutine (for
+/// registering it as a waiter somewhere). Never inlined (see module doc).
+#[inline(never)]
+pub fn current_task() -> Option<Arc<Task>> {
+    let t = current_ptr();
+    if t.is_null() {
+        return None;
+    }
+    // SAFETY: non-null CURRENT is the running task, and the worker running it
+    // holds an Arc for the whole run, so the count is at least one.
+    Some(unsafe {
+        Arc::increment_strong_count(t);
+        Arc::from_raw(t)
+    })
+}
+
 /// Is the caller a runtime coroutine?
 pub fn in_coroutine() -> bool {
     !current_ptr().is_null()
@@ -377,13 +393,7 @@ impl Task {
             return Ok(j.result);
         }
         if !j.done {
-            // SAFETY: `me` is the running task; the worker holds an Arc to it, so
-            // incrementing its count from the raw pointer is sound.
-            let me_arc = unsafe {
-                Arc::increment_strong_count(me);
-                Arc::from_raw(me)
-            };
-            j.waiters.push(me_arc);
+            j.waiters.extend(current_task());
             drop(j);
             loop {
                 suspend(Request::Park);

@@ -230,8 +230,6 @@ pub struct Pool {
     /// Guarded stacks in existence; changed only under the mutex.
     guarded_live: AtomicUsize,
     guarded_limit: usize,
-    /// Stacks carved without a guard so far (statistics).
-    pub carved: AtomicUsize,
     /// Some warm list is longer than `POOL_WARM` (a hint for `trim`).
     over: AtomicBool,
 }
@@ -242,7 +240,6 @@ impl Pool {
             classes: Mutex::new(HashMap::new()),
             guarded_live: AtomicUsize::new(0),
             guarded_limit,
-            carved: AtomicUsize::new(0),
             over: AtomicBool::new(false),
         }
     }
@@ -269,7 +266,6 @@ impl Pool {
             c
         } else {
             let c = carve(size, per_chunk, false)?;
-            self.carved.fetch_add(per_chunk, Ordering::Relaxed);
             crate::debug!("stack pool: guard budget spent; carved {per_chunk} unguarded {} KiB stacks", size / 1024);
             c
         };

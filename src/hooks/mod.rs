@@ -188,8 +188,6 @@ macro_rules! hooks {
                 }
             }
         )*
-        /// Every symbol this family interposes.
-        pub const SYMBOLS: &[&str] = &[$(stringify!($name)),*];
     };
     (@enter co) => { $crate::hooks::Guard::enter() };
     (@enter any) => { $crate::hooks::Guard::enter_any() };
@@ -197,12 +195,3 @@ macro_rules! hooks {
     (@call any, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
 }
 pub(crate) use hooks;
-
-/// Every libc symbol the library interposes, across families.
-pub fn all_symbols() -> Vec<&'static str> {
-    let mut v = vec!["__libc_start_main"];
-    for family in [sleep::SYMBOLS, thread::SYMBOLS, rw::SYMBOLS, socket::SYMBOLS, fd::SYMBOLS, poll::SYMBOLS, file::SYMBOLS] {
-        v.extend_from_slice(family);
-    }
-    v
-}

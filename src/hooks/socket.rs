@@ -347,10 +347,7 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
             Wait::Closed => return io::fail(libc::EBADF) as c_int,
             Wait::Ready | Wait::Unpollable => {}
         }
-        let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
-        // SAFETY: one valid pollfd; raw call (poll is our own hook).
-        let n = unsafe { syscall6(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0, 0, 0, 0) };
-        if n > 0 {
+        if io::ready_now(fd, libc::POLLOUT) {
             break;
         }
     }
