@@ -3,7 +3,7 @@ CARGO   ?= cargo
 LIB     := target/release/libopencoro.so
 BUILD   := target/opencoro
 
-.PHONY: all lib demo check test-rust test-c test-programs bench clean
+.PHONY: all lib demo check test-rust test-c test-programs bench bench-threads clean
 
 all: lib
 
@@ -15,13 +15,19 @@ $(LIB): lib
 demo: lib
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Ipreload -o $(BUILD)/demo scripts/demo.c -ldl -lpthread
-	scripts/demo.sh $(BUILD)/demo $(LIB)
+	$(CC) -O2 -Wall -o $(BUILD)/thread_echo_server scripts/bench/thread_echo_server.c -lpthread
+	$(CC) -O2 -Wall -o $(BUILD)/loadgen scripts/bench/loadgen.c -lpthread
+	scripts/demo.sh $(BUILD) $(LIB)
 
 check: lib
 	scripts/check.sh
 
 bench: lib
 	scripts/bench.sh
+
+# only the green-thread figures: blocked pthreads (h), thread-per-connection echo (i)
+bench-threads: lib
+	BENCH_ONLY=h,i scripts/bench.sh
 
 clean:
 	$(CARGO) clean

@@ -26,6 +26,27 @@
 #      tick on usleep(5 ms) while one writes 4 KiB + fsync for 200 ms to a
 #      file under target/ (fsync_tick.c)          target: worst lateness
 #                                                   < 20 ms
+#   h. pthreads blocked in read(): BENCH_THREADS_N (default 10,000) pthreads
+#      with default attributes, each blocked in read() on its own socket, then
+#      woken by one byte each and joined (threads_blocked.c, plain pthread
+#      code) under the library vs the same binary natively. While all are
+#      blocked: system memory (the fall of MemAvailable plus per-CPU free
+#      pages since before the first pthread_create: kernel stacks, page
+#      tables and task structures that RSS leaves out), peak RSS, OS threads;
+#      wall time of create + block + wake + join.
+#                                                   targets: system memory
+#                                                   native/library >= 3x;
+#                                                   peak RSS library/native
+#                                                   <= 1x; OS threads under
+#                                                   the library <= workers
+#                                                   + 4; wall native/library
+#                                                   > 1x (faster)
+#   i. thread-per-connection echo: thread_echo_server.c (plain pthreads,
+#      default attributes, blocking read/write, no opencoro header) under the
+#      library vs natively, driven by loadgen.c as in e on 1,000 and 10,000
+#      connections.                                 targets: library/native
+#                                                   req/s >= 1x at 1,000,
+#                                                   >= 2x at 10,000
 #
 # Every measurement is a separate process run; the runs of all figures are
 # interleaved round by round (so machine noise hits them alike), repeated
@@ -36,7 +57,10 @@
 # Knobs: BENCH_REPS, BENCH_TIMEOUT (seconds per run, default 60),
 # BENCH_ECHO_REPS (rounds that include the echo runs, default 3),
 # BENCH_ECHO_SECS (measured window of an echo run, default 3),
-# BENCH_ECHO_CONNS (default "100 1000 10000").
+# BENCH_ECHO_CONNS (default "100 1000 10000"), BENCH_THREADS_N (h, default
+# 10000), BENCH_TECHO_CONNS (i, default "1000 10000"; the echo reps and
+# window apply), BENCH_ONLY (sections to run, e.g. "h,i"; default all;
+# `make bench-threads` runs h and i).
 set -u
 cd "$(dirname "$0")/.."
 REPS=${BENCH_REPS:-5}
@@ -65,13 +89,25 @@ LAT_GAP_US=200         # pause between them
 TICKERS=100            # fsync test: coroutines ticking on usleep(TICK_US)
 TICK_US=5000
 FSYNC_MS=200           # ... while one writes 4 KiB + fsync for this long
+TB_N=${BENCH_THREADS_N:-10000}   # h: blocked pthreads
+TECHO_CONNS=${BENCH_TECHO_CONNS:-"1000 10000"}   # i: connections
+THREAD_SLACK=4         # h, i: OS threads allowed under the library beyond the workers
+WORKERS=${OPENCORO_WORKERS:-$(nproc)}
+ONLY=${BENCH_ONLY:-}
+on() { # on SECTION: true when SECTION (a letter) is to be run
+    [ -z "$ONLY" ] && return 0
+    case ",${ONLY// /,}," in *",$1,"*) return 0;; esac
+    return 1
+}
 
 echo "== building"
 cargo build --release -q || { echo "bench.sh: cargo build --release failed" >&2; exit 1; }
-cargo build --release -q --example bare_corosensei || { echo "bench.sh: building the corosensei example failed" >&2; exit 1; }
+if on a; then
+    cargo build --release -q --example bare_corosensei || { echo "bench.sh: building the corosensei example failed" >&2; exit 1; }
+fi
 mkdir -p "$OUT"
 $CC -O2 -Wall -Ipreload -o "$BENCH" scripts/bench/bench.c -ldl -lpthread || { echo "bench.sh: building bench.c failed" >&2; exit 1; }
-for prog in echo_server epoll_server loadgen latency fsync_tick; do
+for prog in echo_server epoll_server loadgen latency fsync_tick threads_blocked thread_echo_server; do
     $CC -O2 -Wall -Ipreload -o "$OUT/$prog" "scripts/bench/$prog.c" -ldl -lpthread \
         || { echo "bench.sh: building $prog.c failed" >&2; exit 1; }
 done
@@ -80,6 +116,30 @@ done
 # need 10,000 fds in the generator and as many in the server).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 1048576 2>/dev/null || true
 NOFILE=$(ulimit -n)
+# Many native threads (h, i): as many processes/threads as allowed.
+ulimit -u "$(ulimit -Hu)" 2>/dev/null || true
+
+# thread_room N: warns when the system will not let one process make N more
+# threads (ulimit -u, kernel.threads-max, kernel.pid_max, vm.max_map_count).
+thread_room() {
+    local n=$1 used tmax pmax maps nproc_l
+    used=$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg)
+    tmax=$(cat /proc/sys/kernel/threads-max 2>/dev/null || echo 0)
+    pmax=$(cat /proc/sys/kernel/pid_max 2>/dev/null || echo 0)
+    maps=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 0)
+    nproc_l=$(ulimit -u)
+    local room=$(( (tmax < pmax ? tmax : pmax) - used ))
+    if [ "$room" -lt $((n + 100)) ]; then
+        echo "  WARNING: only about $room more threads fit in this system (kernel.threads-max $tmax, kernel.pid_max $pmax," \
+             "$used in use) for $n native threads: the native runs will fail to create some" >&2
+    fi
+    if [ "$nproc_l" != unlimited ] && [ "$(id -u)" != 0 ] && [ "$nproc_l" -lt $((n + 100)) ]; then
+        echo "  WARNING: ulimit -u is $nproc_l, below $n native threads: the native runs will fail to create some" >&2
+    fi
+    if [ "$maps" -lt $((2 * n + 1000)) ]; then
+        echo "  WARNING: vm.max_map_count $maps is low for $n native threads (2 mappings each)" >&2
+    fi
+}
 
 tmp=$(mktemp -d)
 fsdir=$(mktemp -d "$PWD/$OUT/fsync.XXXXXX")
@@ -177,21 +237,33 @@ maxof() { [ -s "$tmp/$1" ] && sort -g "$tmp/$1" | tail -1; }
 ECHO_KEYS=req_per_s,established,echoing,idle_conns,min_conn,max_conn,lost,bad_data,server_cpu_ms,gen_cpu_ms,all_echo_ms,connect_errno
 LAT_KEYS=median_us,p99_us,max_us
 FS_KEYS=worst_late_ms,p99_late_ms,median_late_ms,fsyncs,fsync_total_ms,fsync_max_ms,probe_fsync_us
+TB_KEYS=ok,lib,sockets,os_threads,hwm_kib,memavail_drop_kib,memavail_raw_drop_kib,anon_kib,kstack_kib,pagetables_kib,sunreclaim_kib,wall_ms,create_ms,block_ms,wake_join_ms
+TECHO_KEYS=$ECHO_KEYS,server_threads,server_hwm_kib,server_lib,memavail_drop_kib
 
 echo "== measuring: $REPS rounds, each figure once per round, interleaved (echo runs in the first $ECHO_REPS)"
 echo "   fd limit $NOFILE; echo servers, load generator and clients run on these $(nproc) CPUs side by side"
+[ -n "$ONLY" ] && echo "   only sections: $ONLY"
+if on h || on i; then
+    tmax_n=$TB_N
+    for n in $TECHO_CONNS; do [ "$n" -gt "$tmax_n" ] && tmax_n=$n; done
+    thread_room "$tmax_n"
+fi
 for r in $(seq 1 "$REPS"); do
     printf '  round %d/%d\n' "$r" "$REPS"
-    measure yield ns_per_roundtrip,ns_per_yield,not_alternating \
-        env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$BENCH" yield $YIELD_N
-    measure bare ns_per_switch_pair "$BARE" $BARE_N
-    measure spawn ns_each env LD_PRELOAD="$LIB" "$BENCH" spawn $SPAWN_N
-    measure spawn1 ns_each env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$BENCH" spawn $SPAWN_N
-    measure pthread ns_each "$BENCH" spawn $PTHREAD_N
-    measure sleep wall_ms,maxrss_kib,spawn_ms,last_start_ms,last_wake_ms \
+    if on a; then
+        measure yield ns_per_roundtrip,ns_per_yield,not_alternating \
+            env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$BENCH" yield $YIELD_N
+        measure bare ns_per_switch_pair "$BARE" $BARE_N
+    fi
+    if on b; then
+        measure spawn ns_each env LD_PRELOAD="$LIB" "$BENCH" spawn $SPAWN_N
+        measure spawn1 ns_each env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$BENCH" spawn $SPAWN_N
+        measure pthread ns_each "$BENCH" spawn $PTHREAD_N
+    fi
+    on c && measure sleep wall_ms,maxrss_kib,spawn_ms,last_start_ms,last_wake_ms \
         env LD_PRELOAD="$LIB" "$BENCH" sleep $SLEEP_N $SLEEP_US
-    [ "$r" -le 2 ] && measure idle cpu_ms env LD_PRELOAD="$LIB" "$BENCH" sleep 1000 2000000
-    if [ "$r" -le "$ECHO_REPS" ]; then
+    on d && [ "$r" -le 2 ] && measure idle cpu_ms env LD_PRELOAD="$LIB" "$BENCH" sleep 1000 2000000
+    if on e && [ "$r" -le "$ECHO_REPS" ]; then
         for n in $ECHO_CONNS; do
             # alternate which server goes first, round by round
             for kind in $( [ $((r % 2)) -eq 1 ] && echo "coro epoll" || echo "epoll coro"); do
@@ -202,13 +274,36 @@ for r in $(seq 1 "$REPS"); do
             done
         done
     fi
-    measure_srv lat_coro "$LAT_KEYS" env LD_PRELOAD="$LIB" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
-    measure_srv lat_coro1 "$LAT_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
-    measure_srv lat_thread "$LAT_KEYS" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
-    measure fsync "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS
-    measure fsync_raw "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS raw
-    measure fsync_alone "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US 0
-    measure fsync_thread "$FS_KEYS" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS
+    if on f; then
+        measure_srv lat_coro "$LAT_KEYS" env LD_PRELOAD="$LIB" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
+        measure_srv lat_coro1 "$LAT_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
+        measure_srv lat_thread "$LAT_KEYS" "$OUT/echo_server" -- "$OUT/latency" @PORT@ $LAT_N $LAT_GAP_US
+    fi
+    if on g; then
+        measure fsync "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS
+        measure fsync_raw "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS raw
+        measure fsync_alone "$FS_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US 0
+        measure fsync_thread "$FS_KEYS" "$OUT/fsync_tick" "$fsdir" $TICKERS $TICK_US $FSYNC_MS
+    fi
+    # the same program with and without the library, alternating which goes first
+    order=$( [ $((r % 2)) -eq 1 ] && echo "lib native" || echo "native lib")
+    if on h; then
+        for kind in $order; do
+            if [ "$kind" = lib ]; then cmd=(env LD_PRELOAD="$LIB" "$OUT/threads_blocked")
+            else cmd=("$OUT/threads_blocked"); fi
+            measure "tb_$kind" "$TB_KEYS" "${cmd[@]}" "$TB_N"
+        done
+    fi
+    if on i && [ "$r" -le "$ECHO_REPS" ]; then
+        for n in $TECHO_CONNS; do
+            for kind in $order; do
+                if [ "$kind" = lib ]; then srv=(env LD_PRELOAD="$LIB" "$OUT/thread_echo_server")
+                else srv=("$OUT/thread_echo_server"); fi
+                measure_srv "techo_${kind}_$n" "$TECHO_KEYS" "${srv[@]}" -- \
+                    "$OUT/loadgen" @PORT@ "$n" $ECHO_WARM_MS $ECHO_MS 1 @PID@
+            done
+        done
+    fi
 done
 
 y_rt=$(median yield.ns_per_roundtrip); y_one=$(median yield.ns_per_yield)
@@ -220,135 +315,235 @@ idle=$(median idle.cpu_ms)
 have() { [ -n "$1" ] && [ -n "$2" ]; }
 nv() { [ -n "$1" ] && calc "$1" "${2:-1}" || echo "n/a"; }
 echo
-echo "== a. yield round trip (OPENCORO_WORKERS=1) vs bare corosensei resume+suspend"
-if have "$y_rt" "$bare"; then
-    printf '  opencoro: %s ns per round trip (A->B->A), %s ns per single yield   [spread %s]\n' \
-        "$(calc "$y_rt")" "$(calc "$y_one")" "$(spread yield.ns_per_roundtrip)"
-    printf '  corosensei: %s ns per resume+suspend   [spread %s]\n' "$(calc "$bare" 2)" "$(spread bare.ns_per_switch_pair)"
-    printf '  ratio round trip / resume+suspend: %sx (target <= 5x); single yield / resume+suspend: %sx\n' \
-        "$(calc "$y_rt/$bare")" "$(calc "$y_one/$bare")"
-    na=$(sort -g "$tmp/yield.not_alternating" | tail -1)
-    [ "${na:-0}" -le 2 ] || echo "  note: the two coroutines did not strictly alternate ($na yields returned without the other running)"
-else
-    echo "  no figure (runs failed)"
-fi
-
-echo "== b. spawn+join of an empty coroutine vs pthread_create+pthread_join"
-if have "$sp" "$pt"; then
-    printf '  opencoro spawn+join: %s ns (default workers)   [spread %s]\n' "$(calc "$sp" 0)" "$(spread spawn.ns_each)"
-    [ -n "$sp1" ] && printf '  opencoro spawn+join: %s ns (OPENCORO_WORKERS=1)   [spread %s]\n' "$(calc "$sp1" 0)" "$(spread spawn1.ns_each)"
-    printf '  pthread create+join: %s ns (no library, default attributes)   [spread %s]\n' "$(calc "$pt" 0)" "$(spread pthread.ns_each)"
-    printf '  speed-up: %sx (target >= 20x)\n' "$(calc "$pt/$sp")"
-else
-    echo "  no figure (runs failed)"
-fi
-
-echo "== c. $SLEEP_N coroutines x usleep($SLEEP_US)"
-if have "$wall" "$rss"; then
-    printf '  wall, first spawn to last join: %s ms   [spread %s]  = %sx of 100 ms (target <= 1.5x)\n' \
-        "$(calc "$wall" 0)" "$(spread sleep.wall_ms)" "$(calc "$wall/($SLEEP_US/1000)" 2)"
-    printf '  phases (median ms from the first spawn): spawn loop done %s, last sleeper started %s, last woke %s\n' \
-        "$(calc "$(median sleep.spawn_ms)" 0)" "$(calc "$(median sleep.last_start_ms)" 0)" "$(calc "$(median sleep.last_wake_ms)" 0)"
-    printf '  peak RSS: %s MiB (target < 1024 MiB)\n' "$(calc "$rss/1024")"
-else
-    echo "  no figure (runs failed)"
-fi
-
-echo "== d. 1,000 coroutines x sleep(2 s): CPU of the whole process (2 runs)"
-if [ -n "$idle" ]; then
-    printf '  CPU user+sys: %s ms (target < 50 ms)   [spread %s]\n' "$(calc "$idle" 1)" "$(spread idle.cpu_ms)"
-else
-    echo "  no figure (runs failed)"
-fi
-
-echo "== e. echo throughput: 64-byte ping-pong on N connections, $ECHO_REPS runs per figure"
-echo "  load generator: loadgen.c, native, 1 thread, ${ECHO_MS} ms window after a warm-up of >= ${ECHO_WARM_MS} ms"
-echo "  (extended until every connection has echoed once). Servers: echo_server.c under the library"
-echo "  (a coroutine per connection, plain blocking read/write, default workers) vs epoll_server.c natively"
-echo "  (1 thread, level-triggered). Server and generator share the same $(nproc) CPUs: a server that uses"
-echo "  more CPU leaves less to the generator."
-for n in $ECHO_CONNS; do
-    c=$(median "echo_coro_$n.req_per_s"); e=$(median "echo_epoll_$n.req_per_s")
-    printf '  N=%s:\n' "$n"
-    printf '    coroutine server: %s req/s [spread %s]   epoll server: %s req/s [spread %s]' \
-        "$(nv "$c" 0)" "$(spread "echo_coro_$n.req_per_s")" "$(nv "$e" 0)" "$(spread "echo_epoll_$n.req_per_s")"
-    if have "$c" "$e"; then printf '   coroutine/epoll: %s\n' "$(calc "$c/$e" 2)"; else echo; fi
-    # the same ratio taken run by run (the two runs of a round are adjacent in time)
-    fc="$tmp/echo_coro_$n.req_per_s"; fe="$tmp/echo_epoll_$n.req_per_s"
-    if [ -s "$fc" ] && [ -s "$fe" ] && [ "$(wc -l < "$fc")" = "$(wc -l < "$fe")" ]; then
-        paste "$fc" "$fe" | awk '{ printf "%.4f\n", $1/$2 }' > "$tmp/echo_ratio_$n"
-        printf '    coroutine/epoll round by round: median %s [spread %s]\n' "$(calc "$(median "echo_ratio_$n")" 2)" "$(spread "echo_ratio_$n")"
-    fi
-    cc=$(median "echo_coro_$n.server_cpu_ms"); ec=$(median "echo_epoll_$n.server_cpu_ms")
-    printf '    server CPU in the %s ms window: coroutine %s ms (%s us per request), epoll %s ms (%s us per request); generator CPU: %s ms / %s ms\n' \
-        "$ECHO_MS" "$(nv "$cc" 0)" "$( have "$cc" "$c" && calc "$cc*1e6/($c*$ECHO_MS)" 1 || echo n/a)" \
-        "$(nv "$ec" 0)" "$( have "$ec" "$e" && calc "$ec*1e6/($e*$ECHO_MS)" 1 || echo n/a)" \
-        "$(nv "$(median "echo_coro_$n.gen_cpu_ms")" 0)" "$(nv "$(median "echo_epoll_$n.gen_cpu_ms")" 0)"
-    printf '    round trips of one connection in the window, fewest..most (medians): coroutine %s..%s, epoll %s..%s\n' \
-        "$(nv "$(median "echo_coro_$n.min_conn")" 0)" "$(nv "$(median "echo_coro_$n.max_conn")" 0)" \
-        "$(nv "$(median "echo_epoll_$n.min_conn")" 0)" "$(nv "$(median "echo_epoll_$n.max_conn")" 0)"
-    printf '    every connection had echoed once after (ms from the first message, median; -1: not within the warm-up): coroutine %s, epoll %s\n' \
-        "$(nv "$(median "echo_coro_$n.all_echo_ms")" 0)" "$(nv "$(median "echo_epoll_$n.all_echo_ms")" 0)"
-    ok_all=1
-    for kind in coro epoll; do
-        est=$(minof "echo_${kind}_$n.established"); [ -n "$est" ] || { ok_all=0; continue; }
-        [ "$est" -lt "$n" ] || [ "$(minof "echo_${kind}_$n.echoing")" -lt "$est" ] && ok_all=0
-        if [ "$est" -lt "$n" ]; then
-            printf '    NOTE (%s): only %s of %s connections were established in some run (connect errno %s; fd limit %s)\n' \
-                "$kind" "$est" "$n" "$(maxof "echo_${kind}_$n.connect_errno")" "$NOFILE"
-        fi
-        ech=$(minof "echo_${kind}_$n.echoing")
-        [ "$ech" -lt "$est" ] && printf '    NOTE (%s): in some run only %s connections had echoed by the end of the warm-up\n' "$kind" "$ech"
-        idl=$(maxof "echo_${kind}_$n.idle_conns")
-        [ "${idl:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections had no round trip at all in the window\n' "$kind" "$idl"
-        lst=$(maxof "echo_${kind}_$n.lost")
-        [ "${lst:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections were closed or failed during a run\n' "$kind" "$lst"
-    done
-    [ "$ok_all" = 1 ] && printf '    all %s connections were established and echoing in every run of both servers\n' "$n"
-done
-
-echo "== f. idle round trip: one connection, sequential 64-byte ping-pong, $LAT_N per run, ${LAT_GAP_US} us pause between"
-lc=$(median lat_coro.median_us); l1=$(median lat_coro1.median_us); lt=$(median lat_thread.median_us)
-lcp=$(median lat_coro.p99_us); l1p=$(median lat_coro1.p99_us); ltp=$(median lat_thread.p99_us)
-printf '  echo_server under the library, default workers:  median %s us [spread %s], p99 %s us [spread %s]\n' \
-    "$(nv "$lc" 1)" "$(spread lat_coro.median_us)" "$(nv "$lcp" 1)" "$(spread lat_coro.p99_us)"
-printf '  echo_server under the library, 1 worker:         median %s us [spread %s], p99 %s us [spread %s]\n' \
-    "$(nv "$l1" 1)" "$(spread lat_coro1.median_us)" "$(nv "$l1p" 1)" "$(spread lat_coro1.p99_us)"
-printf '  echo_server natively (a thread per connection):  median %s us [spread %s], p99 %s us [spread %s]\n' \
-    "$(nv "$lt" 1)" "$(spread lat_thread.median_us)" "$(nv "$ltp" 1)" "$(spread lat_thread.p99_us)"
-if have "$lc" "$lt"; then
-    printf '  ratio of medians library/native: %sx (target <= 2x); with 1 worker: %sx\n' \
-        "$(calc "$lc/$lt" 2)" "$( [ -n "$l1" ] && calc "$l1/$lt" 2 || echo n/a)"
-fi
-echo "  (with 2 workers the connection's coroutine may be alone on worker 1, where the library makes its"
-echo "   reads plain blocking calls; with 1 worker it shares worker 0 with main and always waits in the reactor)"
-
-fstype=$(stat -f -c %T "$fsdir" 2>/dev/null || echo unknown)
-echo "== g. file I/O and a worker: $TICKERS coroutines tick on usleep($TICK_US us), OPENCORO_WORKERS=1, while one"
-echo "  writes 4 KiB + fsync for $FSYNC_MS ms to a file under target/ (file system: $fstype)"
-probe=$(median fsync.probe_fsync_us)
-if [ -n "$probe" ]; then
-    if awk "BEGIN{ exit !($probe < 50) }"; then
-        printf '  WARNING: one write+fsync took only %s us (median): fsync looks like a no-op here, the test proves little\n' "$(calc "$probe" 0)"
+if on a; then
+    echo "== a. yield round trip (OPENCORO_WORKERS=1) vs bare corosensei resume+suspend"
+    if have "$y_rt" "$bare"; then
+        printf '  opencoro: %s ns per round trip (A->B->A), %s ns per single yield   [spread %s]\n' \
+            "$(calc "$y_rt")" "$(calc "$y_one")" "$(spread yield.ns_per_roundtrip)"
+        printf '  corosensei: %s ns per resume+suspend   [spread %s]\n' "$(calc "$bare" 2)" "$(spread bare.ns_per_switch_pair)"
+        printf '  ratio round trip / resume+suspend: %sx (target <= 5x); single yield / resume+suspend: %sx\n' \
+            "$(calc "$y_rt/$bare")" "$(calc "$y_one/$bare")"
+        na=$(sort -g "$tmp/yield.not_alternating" | tail -1)
+        [ "${na:-0}" -le 2 ] || echo "  note: the two coroutines did not strictly alternate ($na yields returned without the other running)"
     else
-        printf '  one write+fsync, timed before the test: %s us (median) [spread %s]: fsync does reach the disk\n' "$(calc "$probe" 0)" "$(spread fsync.probe_fsync_us)"
+        echo "  no figure (runs failed)"
     fi
 fi
-[ "$fstype" = tmpfs ] && echo "  WARNING: target/ is on tmpfs"
-fsline() { # fsline NAME LABEL
-    local w; w=$(median "$1.worst_late_ms")
-    if [ -z "$w" ]; then printf '  %-34s no figure (runs failed)\n' "$2:"; return; fi
-    printf '  %-34s worst lateness %s ms [spread %s], p99 %s ms, median %s ms' "$2:" "$(calc "$w" 2)" \
-        "$(spread "$1.worst_late_ms")" "$(calc "$(median "$1.p99_late_ms")" 2)" "$(calc "$(median "$1.median_late_ms")" 2)"
-    [ "$1" = fsync_alone ] && { echo; return; }
-    printf '; fsync %s ms in all (%s calls, longest %s ms)\n' "$(calc "$(median "$1.fsync_total_ms")" 0)" \
-        "$(calc "$(median "$1.fsyncs")" 0)" "$(calc "$(median "$1.fsync_max_ms")" 1)"
+
+if on b; then
+    echo "== b. spawn+join of an empty coroutine vs pthread_create+pthread_join"
+    if have "$sp" "$pt"; then
+        printf '  opencoro spawn+join: %s ns (default workers)   [spread %s]\n' "$(calc "$sp" 0)" "$(spread spawn.ns_each)"
+        [ -n "$sp1" ] && printf '  opencoro spawn+join: %s ns (OPENCORO_WORKERS=1)   [spread %s]\n' "$(calc "$sp1" 0)" "$(spread spawn1.ns_each)"
+        printf '  pthread create+join: %s ns (no library, default attributes)   [spread %s]\n' "$(calc "$pt" 0)" "$(spread pthread.ns_each)"
+        printf '  speed-up: %sx (target >= 20x)\n' "$(calc "$pt/$sp")"
+    else
+        echo "  no figure (runs failed)"
+    fi
+fi
+
+if on c; then
+    echo "== c. $SLEEP_N coroutines x usleep($SLEEP_US)"
+    if have "$wall" "$rss"; then
+        printf '  wall, first spawn to last join: %s ms   [spread %s]  = %sx of 100 ms (target <= 1.5x)\n' \
+            "$(calc "$wall" 0)" "$(spread sleep.wall_ms)" "$(calc "$wall/($SLEEP_US/1000)" 2)"
+        printf '  phases (median ms from the first spawn): spawn loop done %s, last sleeper started %s, last woke %s\n' \
+            "$(calc "$(median sleep.spawn_ms)" 0)" "$(calc "$(median sleep.last_start_ms)" 0)" "$(calc "$(median sleep.last_wake_ms)" 0)"
+        printf '  peak RSS: %s MiB (target < 1024 MiB)\n' "$(calc "$rss/1024")"
+    else
+        echo "  no figure (runs failed)"
+    fi
+fi
+
+if on d; then
+    echo "== d. 1,000 coroutines x sleep(2 s): CPU of the whole process (2 runs)"
+    if [ -n "$idle" ]; then
+        printf '  CPU user+sys: %s ms (target < 50 ms)   [spread %s]\n' "$(calc "$idle" 1)" "$(spread idle.cpu_ms)"
+    else
+        echo "  no figure (runs failed)"
+    fi
+fi
+
+if on e; then
+    echo "== e. echo throughput: 64-byte ping-pong on N connections, $ECHO_REPS runs per figure"
+    echo "  load generator: loadgen.c, native, 1 thread, ${ECHO_MS} ms window after a warm-up of >= ${ECHO_WARM_MS} ms"
+    echo "  (extended until every connection has echoed once). Servers: echo_server.c under the library"
+    echo "  (a coroutine per connection, plain blocking read/write, default workers) vs epoll_server.c natively"
+    echo "  (1 thread, level-triggered). Server and generator share the same $(nproc) CPUs: a server that uses"
+    echo "  more CPU leaves less to the generator."
+    for n in $ECHO_CONNS; do
+        c=$(median "echo_coro_$n.req_per_s"); e=$(median "echo_epoll_$n.req_per_s")
+        printf '  N=%s:\n' "$n"
+        printf '    coroutine server: %s req/s [spread %s]   epoll server: %s req/s [spread %s]' \
+            "$(nv "$c" 0)" "$(spread "echo_coro_$n.req_per_s")" "$(nv "$e" 0)" "$(spread "echo_epoll_$n.req_per_s")"
+        if have "$c" "$e"; then printf '   coroutine/epoll: %s\n' "$(calc "$c/$e" 2)"; else echo; fi
+        # the same ratio taken run by run (the two runs of a round are adjacent in time)
+        fc="$tmp/echo_coro_$n.req_per_s"; fe="$tmp/echo_epoll_$n.req_per_s"
+        if [ -s "$fc" ] && [ -s "$fe" ] && [ "$(wc -l < "$fc")" = "$(wc -l < "$fe")" ]; then
+            paste "$fc" "$fe" | awk '{ printf "%.4f\n", $1/$2 }' > "$tmp/echo_ratio_$n"
+            printf '    coroutine/epoll round by round: median %s [spread %s]\n' "$(calc "$(median "echo_ratio_$n")" 2)" "$(spread "echo_ratio_$n")"
+        fi
+        cc=$(median "echo_coro_$n.server_cpu_ms"); ec=$(median "echo_epoll_$n.server_cpu_ms")
+        printf '    server CPU in the %s ms window: coroutine %s ms (%s us per request), epoll %s ms (%s us per request); generator CPU: %s ms / %s ms\n' \
+            "$ECHO_MS" "$(nv "$cc" 0)" "$( have "$cc" "$c" && calc "$cc*1e6/($c*$ECHO_MS)" 1 || echo n/a)" \
+            "$(nv "$ec" 0)" "$( have "$ec" "$e" && calc "$ec*1e6/($e*$ECHO_MS)" 1 || echo n/a)" \
+            "$(nv "$(median "echo_coro_$n.gen_cpu_ms")" 0)" "$(nv "$(median "echo_epoll_$n.gen_cpu_ms")" 0)"
+        printf '    round trips of one connection in the window, fewest..most (medians): coroutine %s..%s, epoll %s..%s\n' \
+            "$(nv "$(median "echo_coro_$n.min_conn")" 0)" "$(nv "$(median "echo_coro_$n.max_conn")" 0)" \
+            "$(nv "$(median "echo_epoll_$n.min_conn")" 0)" "$(nv "$(median "echo_epoll_$n.max_conn")" 0)"
+        printf '    every connection had echoed once after (ms from the first message, median; -1: not within the warm-up): coroutine %s, epoll %s\n' \
+            "$(nv "$(median "echo_coro_$n.all_echo_ms")" 0)" "$(nv "$(median "echo_epoll_$n.all_echo_ms")" 0)"
+        ok_all=1
+        for kind in coro epoll; do
+            est=$(minof "echo_${kind}_$n.established"); [ -n "$est" ] || { ok_all=0; continue; }
+            [ "$est" -lt "$n" ] || [ "$(minof "echo_${kind}_$n.echoing")" -lt "$est" ] && ok_all=0
+            if [ "$est" -lt "$n" ]; then
+                printf '    NOTE (%s): only %s of %s connections were established in some run (connect errno %s; fd limit %s)\n' \
+                    "$kind" "$est" "$n" "$(maxof "echo_${kind}_$n.connect_errno")" "$NOFILE"
+            fi
+            ech=$(minof "echo_${kind}_$n.echoing")
+            [ "$ech" -lt "$est" ] && printf '    NOTE (%s): in some run only %s connections had echoed by the end of the warm-up\n' "$kind" "$ech"
+            idl=$(maxof "echo_${kind}_$n.idle_conns")
+            [ "${idl:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections had no round trip at all in the window\n' "$kind" "$idl"
+            lst=$(maxof "echo_${kind}_$n.lost")
+            [ "${lst:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections were closed or failed during a run\n' "$kind" "$lst"
+        done
+        [ "$ok_all" = 1 ] && printf '    all %s connections were established and echoing in every run of both servers\n' "$n"
+    done
+fi
+
+if on f; then
+    echo "== f. idle round trip: one connection, sequential 64-byte ping-pong, $LAT_N per run, ${LAT_GAP_US} us pause between"
+    lc=$(median lat_coro.median_us); l1=$(median lat_coro1.median_us); lt=$(median lat_thread.median_us)
+    lcp=$(median lat_coro.p99_us); l1p=$(median lat_coro1.p99_us); ltp=$(median lat_thread.p99_us)
+    printf '  echo_server under the library, default workers:  median %s us [spread %s], p99 %s us [spread %s]\n' \
+        "$(nv "$lc" 1)" "$(spread lat_coro.median_us)" "$(nv "$lcp" 1)" "$(spread lat_coro.p99_us)"
+    printf '  echo_server under the library, 1 worker:         median %s us [spread %s], p99 %s us [spread %s]\n' \
+        "$(nv "$l1" 1)" "$(spread lat_coro1.median_us)" "$(nv "$l1p" 1)" "$(spread lat_coro1.p99_us)"
+    printf '  echo_server natively (a thread per connection):  median %s us [spread %s], p99 %s us [spread %s]\n' \
+        "$(nv "$lt" 1)" "$(spread lat_thread.median_us)" "$(nv "$ltp" 1)" "$(spread lat_thread.p99_us)"
+    if have "$lc" "$lt"; then
+        printf '  ratio of medians library/native: %sx (target <= 2x); with 1 worker: %sx\n' \
+            "$(calc "$lc/$lt" 2)" "$( [ -n "$l1" ] && calc "$l1/$lt" 2 || echo n/a)"
+    fi
+    echo "  (with 2 workers the connection's coroutine may be alone on worker 1, where the library makes its"
+    echo "   reads plain blocking calls; with 1 worker it shares worker 0 with main and always waits in the reactor)"
+fi
+
+if on g; then
+    fstype=$(stat -f -c %T "$fsdir" 2>/dev/null || echo unknown)
+    echo "== g. file I/O and a worker: $TICKERS coroutines tick on usleep($TICK_US us), OPENCORO_WORKERS=1, while one"
+    echo "  writes 4 KiB + fsync for $FSYNC_MS ms to a file under target/ (file system: $fstype)"
+    probe=$(median fsync.probe_fsync_us)
+    if [ -n "$probe" ]; then
+        if awk "BEGIN{ exit !($probe < 50) }"; then
+            printf '  WARNING: one write+fsync took only %s us (median): fsync looks like a no-op here, the test proves little\n' "$(calc "$probe" 0)"
+        else
+            printf '  one write+fsync, timed before the test: %s us (median) [spread %s]: fsync does reach the disk\n' "$(calc "$probe" 0)" "$(spread fsync.probe_fsync_us)"
+        fi
+    fi
+    [ "$fstype" = tmpfs ] && echo "  WARNING: target/ is on tmpfs"
+    fsline() { # fsline NAME LABEL
+        local w; w=$(median "$1.worst_late_ms")
+        if [ -z "$w" ]; then printf '  %-34s no figure (runs failed)\n' "$2:"; return; fi
+        printf '  %-34s worst lateness %s ms [spread %s], p99 %s ms, median %s ms' "$2:" "$(calc "$w" 2)" \
+            "$(spread "$1.worst_late_ms")" "$(calc "$(median "$1.p99_late_ms")" 2)" "$(calc "$(median "$1.median_late_ms")" 2)"
+        [ "$1" = fsync_alone ] && { echo; return; }
+        printf '; fsync %s ms in all (%s calls, longest %s ms)\n' "$(calc "$(median "$1.fsync_total_ms")" 0)" \
+            "$(calc "$(median "$1.fsyncs")" 0)" "$(calc "$(median "$1.fsync_max_ms")" 1)"
+    }
+    fsline fsync "library, hooked write/fsync"
+    fsline fsync_raw "library, raw syscalls (no hook)"
+    fsline fsync_alone "library, tickers alone (no writer)"
+    fsline fsync_thread "native pthreads (no library)"
+    echo "  (raw syscalls: what the worker stall would be without the hooks; native: this machine's floor)"
+fi
+
+mib() { [ -n "$1" ] && calc "$1/1024" "${2:-1}" || echo "n/a"; }
+spread_mib() { # spread_mib NAME.KEY : "min..max" of collected KiB values, in MiB
+    [ -s "$tmp/$1" ] || { echo "-"; return; }
+    sort -g "$tmp/$1" | awk 'NR==1{lo=$1} {hi=$1} END{printf "%.1f..%.1f", lo/1024, hi/1024}'
 }
-fsline fsync "library, hooked write/fsync"
-fsline fsync_raw "library, raw syscalls (no hook)"
-fsline fsync_alone "library, tickers alone (no writer)"
-fsline fsync_thread "native pthreads (no library)"
-echo "  (raw syscalls: what the worker stall would be without the hooks; native: this machine's floor)"
+# techo_target N: the library/native req/s target of section i at N connections
+techo_target() { if [ "$1" -ge 10000 ]; then echo 2; elif [ "$1" -ge 1000 ]; then echo 1; fi; }
+if on h; then
+    echo "== h. $TB_N pthreads (default attributes) each blocked in read() on its own socket, then woken and joined:"
+    echo "  threads_blocked.c (plain pthread code) under the library vs the same binary natively"
+    for kind in lib native; do
+        lbl=$( [ "$kind" = lib ] && echo "under the library:" || echo "natively:")
+        printf '  %-19s system memory %s MiB [spread %s], peak RSS %s MiB, OS threads %s, wall %s ms [spread %s]\n' "$lbl" \
+            "$(mib "$(median "tb_$kind.memavail_drop_kib")")" "$(spread_mib "tb_$kind.memavail_drop_kib")" \
+            "$(mib "$(median "tb_$kind.hwm_kib")")" "$(nv "$(median "tb_$kind.os_threads")" 0)" \
+            "$(nv "$(median "tb_$kind.wall_ms")" 0)" "$(spread "tb_$kind.wall_ms")"
+        printf '  %-19s   growth while blocked: kernel stacks %s MiB, page tables %s MiB, unreclaimable slab %s MiB,\n' "" \
+            "$(mib "$(median "tb_$kind.kstack_kib")")" "$(mib "$(median "tb_$kind.pagetables_kib")")" "$(mib "$(median "tb_$kind.sunreclaim_kib")")"
+        printf '  %-19s   anonymous pages %s MiB; MemAvailable alone fell %s MiB; phases: created %s ms, all blocked %s ms, wake+join %s ms\n' "" \
+            "$(mib "$(median "tb_$kind.anon_kib")")" "$(mib "$(median "tb_$kind.memavail_raw_drop_kib")")" \
+            "$(nv "$(median "tb_$kind.create_ms")" 0)" "$(nv "$(median "tb_$kind.block_ms")" 0)" "$(nv "$(median "tb_$kind.wake_join_ms")" 0)"
+    done
+    ml=$(median tb_lib.memavail_drop_kib); mn=$(median tb_native.memavail_drop_kib)
+    hl=$(median tb_lib.hwm_kib); hn=$(median tb_native.hwm_kib)
+    wl=$(median tb_lib.wall_ms); wn=$(median tb_native.wall_ms)
+    tl=$(median tb_lib.os_threads)
+    # a library figure under 1 MiB counts as 1 MiB (no division by zero or noise)
+    tb_rmem=$( have "$ml" "$mn" && calc "$mn/($ml > 1024 ? $ml : 1024)" 2 )
+    tb_rrss=$( have "$hl" "$hn" && calc "$hl/$hn" 2 )
+    tb_rwall=$( have "$wl" "$wn" && calc "$wn/$wl" 2 )
+    printf '  system memory native/library: %s (target >= 3x); peak RSS library/native: %s (target <= 1x)\n' \
+        "$( [ -n "$tb_rmem" ] && echo "${tb_rmem}x" || echo n/a)" "$( [ -n "$tb_rrss" ] && echo "${tb_rrss}x" || echo n/a)"
+    printf '  wall native/library: %s (target > 1x); OS threads under the library: %s (target <= %s workers + %s = %s)\n' \
+        "$( [ -n "$tb_rwall" ] && echo "${tb_rwall}x" || echo n/a)" "$(nv "$tl" 0)" "$WORKERS" "$THREAD_SLACK" "$((WORKERS + THREAD_SLACK))"
+    echo "  (system memory: the fall of MemAvailable plus the free pages in the per-CPU lists of /proc/zoneinfo,"
+    echo "   from before the first pthread_create to when all threads are blocked; system-wide, so it includes what"
+    echo "   RSS leaves out: kernel stacks, page tables, task structures. Wall excludes the measuring pause.)"
+    [ "$(maxof tb_lib.lib)" = 1 ] && [ "$(minof tb_lib.lib)" = 1 ] || \
+        [ ! -s "$tmp/tb_lib.lib" ] || echo "  WARNING: in some run under LD_PRELOAD the library's symbols were not found (did it load?)"
+    if grep -qs dgram "$tmp/tb_lib.sockets" "$tmp/tb_native.sockets"; then
+        echo "  note: the fd limit ($NOFILE) is below 2 x $TB_N: each thread read a datagram socket of its own (N+1 fds) instead of a socketpair"
+    fi
+fi
+
+if on i; then
+    echo "== i. thread-per-connection echo server: thread_echo_server.c (plain pthreads, default attributes, blocking"
+    echo "  read/write, no opencoro header) under the library vs the same binary natively, $ECHO_REPS runs per figure;"
+    echo "  loadgen.c as in e (64-byte ping-pong, native, 1 thread, ${ECHO_MS} ms window after a warm-up of >= ${ECHO_WARM_MS} ms)"
+    for n in $TECHO_CONNS; do
+        l=$(median "techo_lib_$n.req_per_s"); t=$(median "techo_native_$n.req_per_s")
+        tgt=$(techo_target "$n")
+        printf '  N=%s:\n' "$n"
+        printf '    under the library: %s req/s [spread %s]   natively: %s req/s [spread %s]' \
+            "$(nv "$l" 0)" "$(spread "techo_lib_$n.req_per_s")" "$(nv "$t" 0)" "$(spread "techo_native_$n.req_per_s")"
+        if have "$l" "$t"; then printf '   library/native: %sx%s\n' "$(calc "$l/$t" 2)" "${tgt:+ (target >= ${tgt}x)}"; else echo; fi
+        fl="$tmp/techo_lib_$n.req_per_s"; fn="$tmp/techo_native_$n.req_per_s"
+        if [ -s "$fl" ] && [ -s "$fn" ] && [ "$(wc -l < "$fl")" = "$(wc -l < "$fn")" ]; then
+            paste "$fl" "$fn" | awk '{ printf "%.4f\n", $1/$2 }' > "$tmp/techo_ratio_$n"
+            printf '    library/native round by round: median %s [spread %s]\n' "$(calc "$(median "techo_ratio_$n")" 2)" "$(spread "techo_ratio_$n")"
+        fi
+        printf '    server at the end of the window: OS threads %s / %s, peak RSS %s / %s MiB; system memory of the run %s / %s MiB (library / native)\n' \
+            "$(nv "$(median "techo_lib_$n.server_threads")" 0)" "$(nv "$(median "techo_native_$n.server_threads")" 0)" \
+            "$(mib "$(median "techo_lib_$n.server_hwm_kib")")" "$(mib "$(median "techo_native_$n.server_hwm_kib")")" \
+            "$(mib "$(median "techo_lib_$n.memavail_drop_kib")" 0)" "$(mib "$(median "techo_native_$n.memavail_drop_kib")" 0)"
+        printf '    server CPU in the window: %s / %s ms; generator CPU: %s / %s ms (library / native)\n' \
+            "$(nv "$(median "techo_lib_$n.server_cpu_ms")" 0)" "$(nv "$(median "techo_native_$n.server_cpu_ms")" 0)" \
+            "$(nv "$(median "techo_lib_$n.gen_cpu_ms")" 0)" "$(nv "$(median "techo_native_$n.gen_cpu_ms")" 0)"
+        ok_all=1
+        for kind in lib native; do
+            est=$(minof "techo_${kind}_$n.established"); [ -n "$est" ] || { ok_all=0; continue; }
+            ech=$(minof "techo_${kind}_$n.echoing")
+            { [ "$est" -lt "$n" ] || [ "$ech" -lt "$est" ]; } && ok_all=0
+            [ "$est" -lt "$n" ] && printf '    NOTE (%s): only %s of %s connections were established in some run (connect errno %s; fd limit %s)\n' \
+                "$kind" "$est" "$n" "$(maxof "techo_${kind}_$n.connect_errno")" "$NOFILE"
+            [ "$ech" -lt "$est" ] && printf '    NOTE (%s): in some run only %s connections had echoed by the end of the warm-up\n' "$kind" "$ech"
+            idl=$(maxof "techo_${kind}_$n.idle_conns")
+            [ "${idl:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections had no round trip at all in the window\n' "$kind" "$idl"
+            lst=$(maxof "techo_${kind}_$n.lost")
+            [ "${lst:-0}" -gt 0 ] && printf '    NOTE (%s): up to %s connections were closed or failed during a run (a failed pthread_create closes one)\n' "$kind" "$lst"
+        done
+        [ "$ok_all" = 1 ] && printf '    all %s connections were established and echoing in every run, with and without the library\n' "$n"
+        [ -s "$tmp/techo_lib_$n.server_lib" ] && [ "$(minof "techo_lib_$n.server_lib")" != 1 ] && \
+            echo "    WARNING: in some run under LD_PRELOAD libopencoro was not mapped in the server (did it load?)"
+    done
+fi
 
 # row FIGURE VALUE TARGET OK(1/0/empty)
 row() {
@@ -369,41 +564,78 @@ rss_mib=$( [ -n "$rss" ] && calc "$rss/1024" 1 )
 echo
 echo "== summary (medians of $REPS runs; $(nproc) CPUs)"
 printf '  %-44s %14s %10s  %s\n' "figure" "value" "target" "status"
-row "yield round trip, 1 worker (ns)"            "$(nv "$y_rt")"  ""
-row "single yield, 1 worker (ns)"                "$(nv "$y_one")" ""
-row "corosensei resume+suspend (ns)"             "$(nv "$bare" 2)" ""
-row "yield round trip / resume+suspend"          "$( [ -n "$r_yield" ] && echo "${r_yield}x" || echo n/a)" "<= 5x" "$(check "$r_yield" "<= 5")"
-row "coroutine spawn+join (ns)"                  "$(nv "$sp" 0)"  ""
-row "pthread create+join (ns)"                   "$(nv "$pt" 0)"  ""
-row "spawn+join speed-up vs pthread"             "$( [ -n "$r_spawn" ] && echo "${r_spawn}x" || echo n/a)" ">= 20x" "$(check "$r_spawn" ">= 20")"
-row "100k x 100 ms sleep: wall (ms)"             "$(nv "$wall" 0)" ""
-row "100k x 100 ms sleep: wall / 100 ms"         "$( [ -n "$r_wall" ] && echo "${r_wall}x" || echo n/a)" "<= 1.5x" "$(check "$r_wall" "<= 1.5")"
-row "100k x 100 ms sleep: peak RSS (MiB)"        "$(nv "$rss_mib")" "< 1024" "$(check "$rss_mib" "< 1024")"
-row "1k x 2 s sleep: process CPU (ms)"           "$(nv "$idle")" "< 50" "$(check "$idle" "< 50")"
-for n in $ECHO_CONNS; do
-    c=$(median "echo_coro_$n.req_per_s"); e=$(median "echo_epoll_$n.req_per_s")
-    rr=$( have "$c" "$e" && calc "$c/$e" 2 )
-    est=$(minof "echo_coro_$n.established"); lbl="echo $n conns"
-    [ -n "$est" ] && [ "$est" -lt "$n" ] && lbl="echo $n conns (only $est established)"
-    if [ "$n" = "$ECHO_TARGET_N" ]; then
-        row "$lbl: coroutine server (req/s)" "$(nv "$c" 0)" ""
-        row "$lbl: epoll server (req/s)"     "$(nv "$e" 0)" ""
-        row "$lbl: coroutine / epoll"       "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" ">= 0.8x" "$(check "$rr" ">= 0.8")"
-    else
-        row "$lbl: coroutine / epoll"       "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" ""
-    fi
-done
-r_lat=$( have "$lc" "$lt" && calc "$lc/$lt" 2 )
-row "idle round trip, library: median (us)"      "$(nv "$lc")" ""
-row "idle round trip, library: p99 (us)"         "$(nv "$lcp")" ""
-row "idle round trip, native: median (us)"       "$(nv "$lt")" ""
-row "idle round trip, native: p99 (us)"          "$(nv "$ltp")" ""
-row "idle round trip median: library / native"   "$( [ -n "$r_lat" ] && echo "${r_lat}x" || echo n/a)" "<= 2x" "$(check "$r_lat" "<= 2")"
-fw=$(median fsync.worst_late_ms)
-row "fsync, 1 worker: worst tick lateness (ms)"  "$(nv "$fw" 2)" "< 20" "$(check "$fw" "< 20")"
-row "fsync, 1 worker: p99 tick lateness (ms)"    "$(nv "$(median fsync.p99_late_ms)" 2)" ""
-row "fsync, 1 worker: total fsync time (ms)"     "$(nv "$(median fsync.fsync_total_ms)" 0)" ""
-row "same, raw syscalls: worst lateness (ms)"    "$(nv "$(median fsync_raw.worst_late_ms)" 2)" ""
+if on a; then
+    row "yield round trip, 1 worker (ns)"            "$(nv "$y_rt")"  ""
+    row "single yield, 1 worker (ns)"                "$(nv "$y_one")" ""
+    row "corosensei resume+suspend (ns)"             "$(nv "$bare" 2)" ""
+    row "yield round trip / resume+suspend"          "$( [ -n "$r_yield" ] && echo "${r_yield}x" || echo n/a)" "<= 5x" "$(check "$r_yield" "<= 5")"
+fi
+if on b; then
+    row "coroutine spawn+join (ns)"                  "$(nv "$sp" 0)"  ""
+    row "pthread create+join (ns)"                   "$(nv "$pt" 0)"  ""
+    row "spawn+join speed-up vs pthread"             "$( [ -n "$r_spawn" ] && echo "${r_spawn}x" || echo n/a)" ">= 20x" "$(check "$r_spawn" ">= 20")"
+fi
+if on c; then
+    row "100k x 100 ms sleep: wall (ms)"             "$(nv "$wall" 0)" ""
+    row "100k x 100 ms sleep: wall / 100 ms"         "$( [ -n "$r_wall" ] && echo "${r_wall}x" || echo n/a)" "<= 1.5x" "$(check "$r_wall" "<= 1.5")"
+    row "100k x 100 ms sleep: peak RSS (MiB)"        "$(nv "$rss_mib")" "< 1024" "$(check "$rss_mib" "< 1024")"
+fi
+if on d; then
+    row "1k x 2 s sleep: process CPU (ms)"           "$(nv "$idle")" "< 50" "$(check "$idle" "< 50")"
+fi
+if on e; then
+    for n in $ECHO_CONNS; do
+        c=$(median "echo_coro_$n.req_per_s"); e=$(median "echo_epoll_$n.req_per_s")
+        rr=$( have "$c" "$e" && calc "$c/$e" 2 )
+        est=$(minof "echo_coro_$n.established"); lbl="echo $n conns"
+        [ -n "$est" ] && [ "$est" -lt "$n" ] && lbl="echo $n conns (only $est established)"
+        if [ "$n" = "$ECHO_TARGET_N" ]; then
+            row "$lbl: coroutine server (req/s)" "$(nv "$c" 0)" ""
+            row "$lbl: epoll server (req/s)"     "$(nv "$e" 0)" ""
+            row "$lbl: coroutine / epoll"       "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" ">= 0.8x" "$(check "$rr" ">= 0.8")"
+        else
+            row "$lbl: coroutine / epoll"       "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" ""
+        fi
+    done
+fi
+if on f; then
+    r_lat=$( have "$lc" "$lt" && calc "$lc/$lt" 2 )
+    row "idle round trip, library: median (us)"      "$(nv "$lc")" ""
+    row "idle round trip, library: p99 (us)"         "$(nv "$lcp")" ""
+    row "idle round trip, native: median (us)"       "$(nv "$lt")" ""
+    row "idle round trip, native: p99 (us)"          "$(nv "$ltp")" ""
+    row "idle round trip median: library / native"   "$( [ -n "$r_lat" ] && echo "${r_lat}x" || echo n/a)" "<= 2x" "$(check "$r_lat" "<= 2")"
+fi
+if on g; then
+    fw=$(median fsync.worst_late_ms)
+    row "fsync, 1 worker: worst tick lateness (ms)"  "$(nv "$fw" 2)" "< 20" "$(check "$fw" "< 20")"
+    row "fsync, 1 worker: p99 tick lateness (ms)"    "$(nv "$(median fsync.p99_late_ms)" 2)" ""
+    row "fsync, 1 worker: total fsync time (ms)"     "$(nv "$(median fsync.fsync_total_ms)" 0)" ""
+    row "same, raw syscalls: worst lateness (ms)"    "$(nv "$(median fsync_raw.worst_late_ms)" 2)" ""
+fi
+if on h; then
+    row "blocked threads: system memory, lib (MiB)"    "$(mib "$ml")" ""
+    row "blocked threads: system memory, native (MiB)" "$(mib "$mn")" ""
+    row "blocked threads: system memory native/lib"    "$( [ -n "$tb_rmem" ] && echo "${tb_rmem}x" || echo n/a)" ">= 3x" "$(check "$tb_rmem" ">= 3")"
+    row "blocked threads: peak RSS, lib (MiB)"         "$(mib "$hl")" ""
+    row "blocked threads: peak RSS, native (MiB)"      "$(mib "$hn")" ""
+    row "blocked threads: peak RSS lib/native"         "$( [ -n "$tb_rrss" ] && echo "${tb_rrss}x" || echo n/a)" "<= 1x" "$(check "$tb_rrss" "<= 1")"
+    row "blocked threads: OS threads, lib"             "$(nv "$tl" 0)" "<= $((WORKERS + THREAD_SLACK))" "$(check "$tl" "<= $((WORKERS + THREAD_SLACK))")"
+    row "blocked threads: OS threads, native"          "$(nv "$(median tb_native.os_threads)" 0)" ""
+    row "blocked threads: wall, lib (ms)"              "$(nv "$wl" 0)" ""
+    row "blocked threads: wall, native (ms)"           "$(nv "$wn" 0)" ""
+    row "blocked threads: wall native/lib"             "$( [ -n "$tb_rwall" ] && echo "${tb_rwall}x" || echo n/a)" "> 1x" "$(check "$tb_rwall" "> 1")"
+fi
+if on i; then
+    for n in $TECHO_CONNS; do
+        l=$(median "techo_lib_$n.req_per_s"); t=$(median "techo_native_$n.req_per_s")
+        rr=$( have "$l" "$t" && calc "$l/$t" 2 ); tgt=$(techo_target "$n")
+        row "thread echo $n conns: library (req/s)"   "$(nv "$l" 0)" ""
+        row "thread echo $n conns: native (req/s)"    "$(nv "$t" 0)" ""
+        row "thread echo $n conns: library / native"  "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" "${tgt:+>= ${tgt}x}" \
+            "$( [ -n "$tgt" ] && check "$rr" ">= $tgt")"
+    done
+fi
 
 if [ "$broken" -ne 0 ]; then
     echo "bench.sh: $broken run(s) crashed, hung or gave no result (see FAILED lines above)" >&2

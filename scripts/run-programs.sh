@@ -11,7 +11,9 @@
 #
 # Helper programs are built into target/opencoro-programs/: the Rust programs
 # in tests/rust/progs/ (rustc -O; a "//! expect-status: N" line gives the
-# status the program exits with, default 0) and tests/programs/sleep_for.cpp.
+# status the program exits with, default 0) and the C and C++ programs in
+# tests/programs/ (sleep_for.cpp, cxx_threads.cpp, thread_echo.c,
+# mutex_across_read.c).
 set -u
 cd "$(dirname "$0")/.." || exit 0
 ROOT=$PWD
@@ -178,6 +180,7 @@ check sha256sum 0 "sha256sum blob lines.txt"
 check seq_awk 0 "seq 1 100000 | awk '{ s += \$1; if (\$1 % 7 == 0) n++ } END { print s, n }'"
 check gzip_roundtrip 0 "gzip -c blob | gzip -dc | sha256sum"
 check python_threads 0 "python3 '$ROOT/tests/programs/threads.py'"
+check python_threads_full 0 "python3 '$ROOT/tests/programs/threads_full.py'"
 EMPTY_OK=1 check exit_status_passthrough 42 "bash -c 'exit 42'"
 check find_xargs 0 "find fixed -type f | sort | xargs -n1 -P2 wc -c | sort"
 check tar_roundtrip 0 "tar -cf - fixed lines.txt | tar -tvf - --full-time | sort"
@@ -213,6 +216,24 @@ launcher launcher_usage '' 2
 # --- programs built here
 if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then
     check cxx_sleep_for 0 "'$BUILD/cxx_sleep_for'"
+fi
+# threads: std::thread, mutexes, condition variables, thread_local, futures
+if wanted cxx_threads && build cxx_threads g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_threads" tests/programs/cxx_threads.cpp; then
+    check cxx_threads 0 "'$BUILD/cxx_threads'"
+fi
+# 2,000 client threads and 2,000 server threads, all connected at once; and
+# a mutex held across a blocking read. The _1worker runs put every thread on
+# one worker once pthread_create makes green threads (natively the variable
+# changes nothing).
+if { wanted thread_echo || wanted thread_echo_1worker; } &&
+    build thread_echo gcc -O2 -pthread -o "$BUILD/thread_echo" tests/programs/thread_echo.c; then
+    check thread_echo 0 "'$BUILD/thread_echo'"
+    check thread_echo_1worker 0 "OPENCORO_WORKERS=1 '$BUILD/thread_echo'"
+fi
+if { wanted mutex_across_read || wanted mutex_across_read_1worker; } &&
+    build mutex_across_read gcc -O2 -pthread -o "$BUILD/mutex_across_read" tests/programs/mutex_across_read.c; then
+    check mutex_across_read 0 "'$BUILD/mutex_across_read'"
+    check mutex_across_read_1worker 0 "OPENCORO_WORKERS=1 '$BUILD/mutex_across_read'"
 fi
 for src in tests/rust/progs/*.rs; do
     [ -f "$src" ] || continue

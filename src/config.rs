@@ -32,6 +32,9 @@ pub struct Config {
     pub blocking_threads: usize,
     /// `OPENCORO_LOG`: `debug` traces start-up and scheduling.
     pub debug: bool,
+    /// `OPENCORO_THREADS`: `green` (default) makes `pthread_create` start a
+    /// green thread on a coroutine; `os` keeps real OS threads.
+    pub green_threads: bool,
     /// `OPENCORO=0` turns the runtime off: every hook calls straight through
     /// and `main` runs as without the library.
     pub enabled: bool,
@@ -90,7 +93,12 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         "0" | "off" => Some(false),
         _ => None,
     }, "0 or 1");
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, enabled }
+    let green_threads = parse(&var, "OPENCORO_THREADS", true, |s| match s {
+        "green" => Some(true),
+        "os" => Some(false),
+        _ => None,
+    }, "`green` or `os`");
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, enabled }
 }
 
 fn parse<T: Copy + std::fmt::Display>(
@@ -176,8 +184,9 @@ mod tests {
             "OPENCORO_WORKERS" => Some("3".into()),
             "OPENCORO_STACK_SIZE" => Some("64K".into()),
             "OPENCORO" => Some("0".into()),
+            "OPENCORO_THREADS" => Some("os".into()),
             _ => None,
         });
-        assert_eq!((c.workers, c.stack_size, c.enabled), (3, 65536, false));
+        assert_eq!((c.workers, c.stack_size, c.enabled, c.green_threads), (3, 65536, false, false));
     }
 }

@@ -55,10 +55,15 @@ impl Call {
         if !worker::has_company() {
             return blocking();
         }
+        // A call that succeeds leaves errno alone, whatever the attempts
+        // before it set (a green thread's errno is its own: nothing else
+        // restores it).
+        let saved = errno();
         loop {
             let Some(tok) = reactor::token(self.fd) else { return blocking() };
             let r = nowait();
             if r >= 0 {
+                set_errno(saved);
                 return r;
             }
             match errno() {

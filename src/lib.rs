@@ -6,6 +6,9 @@
 //!
 //! - [`config`]: `OPENCORO_*` switches, read once.
 //! - [`coro`]: tasks, stacks, overflow detection, suspend points.
+//! - [`green`]: green threads (`pthread_create`), each with its own glibc
+//!   descriptor and TLS.
+//! - [`sync`]: the parking lot behind the futex and pthread lock hooks.
 //! - [`sched`]: workers, queues, stealing, idle/park protocol.
 //! - [`timer`]: deadlines for sleeps and I/O timeouts.
 //! - [`reactor`]: fd readiness (per-worker `polling` pollers) and the fd table.
@@ -22,10 +25,12 @@ pub mod blocking;
 pub mod capi;
 pub mod config;
 pub mod coro;
+pub mod green;
 pub mod hooks;
 pub mod io;
 pub mod reactor;
 pub mod sched;
+pub mod sync;
 pub mod sys;
 pub mod timer;
 

@@ -89,3 +89,75 @@ pub fn stack_pointer() -> usize {
     unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
     sp
 }
+
+/// The calling thread's thread pointer (glibc's `struct pthread *`, whose
+/// first word points to itself on x86_64).
+#[inline(always)]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: %fs:0 is the TCB's self pointer on x86_64 Linux (the TLS ABI).
+    unsafe { asm!("mov {}, qword ptr fs:[0]", out(reg) tp, options(nostack, readonly, preserves_flags)) };
+    tp
+}
+
+/// `AT_HWCAP2` bit saying user space may write the FS base itself.
+const HWCAP2_FSGSBASE: u64 = 1 << 1;
+
+/// Can this CPU and kernel switch the FS base without a system call?
+pub fn has_fsgsbase() -> bool {
+    // SAFETY: getauxval has no preconditions.
+    unsafe { libc::getauxval(libc::AT_HWCAP2) & HWCAP2_FSGSBASE != 0 }
+}
+
+/// Points the calling thread's FS base at `tp` (a thread descriptor).
+///
+/// # Safety
+/// `tp` must be a valid, initialised thread descriptor; from here on every
+/// thread-local access of this OS thread uses it. `fast` must only be true
+/// when [`has_fsgsbase`] said so.
+#[inline(always)]
+pub unsafe fn set_thread_pointer(tp: usize, fast: bool) {
+    if fast {
+        // SAFETY: FSGSBASE is enabled (caller's contract); the value is valid.
+        unsafe { asm!("wrfsbase {}", in(reg) tp, options(nostack, preserves_flags)) };
+    } else {
+        const ARCH_SET_FS: usize = 0x1002;
+        // SAFETY: arch_prctl(ARCH_SET_FS, tp) with a valid descriptor.
+        unsafe { syscall6(libc::SYS_arch_prctl, ARCH_SET_FS, tp, 0, 0, 0, 0) };
+    }
+}
+
+/// The calling OS thread's kernel thread id.
+pub fn gettid() -> i32 {
+    // SAFETY: gettid has no arguments.
+    unsafe { syscall6(libc::SYS_gettid, 0, 0, 0, 0, 0, 0) as i32 }
+}
+
+/// FUTEX_WAIT (private) on `addr` while it holds `val`, until `deadline_ns`
+/// on CLOCK_MONOTONIC (`u64::MAX`: none). Returns the raw result.
+pub fn futex_wait(addr: *const u32, val: u32, deadline_ns: u64) -> isize {
+    const FUTEX_WAIT_BITSET_PRIVATE: usize = 9 | 128;
+    let ts;
+    let tsp = if deadline_ns == u64::MAX {
+        std::ptr::null()
+    } else {
+        ts = libc::timespec { tv_sec: (deadline_ns / 1_000_000_000) as i64, tv_nsec: (deadline_ns % 1_000_000_000) as i64 };
+        &ts as *const libc::timespec
+    };
+    // SAFETY: addr is a valid u32 the caller waits on; tsp is null or valid.
+    unsafe { syscall6(libc::SYS_futex, addr as usize, FUTEX_WAIT_BITSET_PRIVATE, val as usize, tsp as usize, 0, u32::MAX as usize) }
+}
+
+/// FUTEX_WAKE (private) of up to `n` waiters on `addr`.
+pub fn futex_wake(addr: *const u32, n: usize) -> isize {
+    const FUTEX_WAKE_PRIVATE: usize = 1 | 128;
+    // SAFETY: the kernel only hashes the address; it need not be mapped.
+    unsafe { syscall6(libc::SYS_futex, addr as usize, FUTEX_WAKE_PRIVATE, n.min(i32::MAX as usize), 0, 0, 0) }
+}
+
+/// A word of the calling thread's descriptor header (`%fs:off`).
+#[inline(always)]
+pub fn thread_pointer_word(off: usize) -> usize {
+    // SAFETY: the header words below 0x40 exist in every glibc TCB.
+    unsafe { *((thread_pointer() + off) as *const usize) }
+}

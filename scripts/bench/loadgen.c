@@ -10,9 +10,9 @@
  * that they are the bytes sent), and sends the next. THREADS (default 1)
  * threads share the connections round-robin, each with its own
  * level-triggered epoll set. The warm-up lasts WARMUP_MS and then on until
- * every established connection has completed a round trip (at most
- * MAX_WARMUP_MS more, default 10000); then the counters are read, and after
- * DURATION_MS more they are read again: req_per_s counts round trips
+ * every established connection has completed a round trip or been lost (at
+ * most MAX_WARMUP_MS more, default 10000); then the counters are read, and
+ * after DURATION_MS more they are read again: req_per_s counts round trips
  * completed in that window. SERVER_PID 0: none.
  *
  * Prints one line "RESULT key=value ...":
@@ -30,10 +30,22 @@
  *                /proc) and of this process during the window
  *   connect_ms   time to open the connections
  *   all_echo_ms  time from the start of the ping-pong until every
- *                established connection had completed a round trip (-1:
- *                not within the warm-up)
+ *                established connection had completed a round trip or been
+ *                lost (-1: not within the warm-up)
  *   warmup_ms    the warm-up as it was
  *   connect_errno  errno of the first failed connect (0: none)
+ *   server_threads, server_hwm_kib, server_rss_kib  "Threads:", VmHWM (peak
+ *                RSS) and VmRSS of SERVER_PID at the end of the window
+ *                (-1: no SERVER_PID)
+ *   server_lib   1 when libopencoro is mapped in SERVER_PID (-1: unknown)
+ *   memavail_drop_kib  how much MemAvailable (plus the free pages held in
+ *                the per-CPU lists of /proc/zoneinfo, which MemAvailable
+ *                leaves out) fell from before the first connect to the end
+ *                of the window: what the connections cost the whole system,
+ *                server threads' kernel stacks and page tables included (and
+ *                the sockets of both sides, the same for any server)
+ *   kstack_kib, pagetables_kib  growth of KernelStack and PageTables of
+ *                /proc/meminfo over the same span
  *
  * Exit 0 when at least one connection echoed and no data was wrong, else 1.
  */
@@ -192,6 +204,66 @@ static double cpu_ms_of(const char *statpath)
     return r;
 }
 
+/* Reads a small /proc file whole; returns its length or -1. */
+static ssize_t slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return (ssize_t)n;
+}
+
+/* The number after "KEY:" in a /proc file such as meminfo or status, or -1. */
+static long proc_field(const char *path, const char *key)
+{
+    static char buf[16384];
+    if (slurp(path, buf, sizeof buf) < 0)
+        return -1;
+    size_t kl = strlen(key);
+    for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, key, kl) && p[kl] == ':')
+            return strtol(p + kl + 1, NULL, 10);
+    return -1;
+}
+
+/* KiB of free pages in the page allocator's per-CPU lists (the "count:"
+ * lines of /proc/zoneinfo). MemAvailable leaves them out, and recent kernels
+ * keep up to hundreds of MiB there after a burst of frees (the end of the
+ * previous run), so a MemAvailable drop is only meaningful with them added. */
+static long pcp_kib(void)
+{
+    static char buf[65536];
+    if (slurp("/proc/zoneinfo", buf, sizeof buf) <= 0)
+        return 0;
+    long pages = 0;
+    for (char *p = strstr(buf, "count:"); p; p = strstr(p + 6, "count:"))
+        pages += strtol(p + 6, NULL, 10);
+    return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static long mem_free_kib(void)
+{
+    return proc_field("/proc/meminfo", "MemAvailable") + pcp_kib();
+}
+
+/* 1 when libopencoro is mapped into process PID, 0 if not, -1: unknown. */
+static int has_lib(const char *pid)
+{
+    char path[64], line[4096];
+    snprintf(path, sizeof path, "/proc/%s/maps", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, "libopencoro") != NULL;
+    fclose(f);
+    return found;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -222,6 +294,17 @@ int main(int argc, char **argv)
         ws[t].ep = epoll_create1(EPOLL_CLOEXEC);
         if (ws[t].ep < 0) { perror("loadgen: epoll_create1"); return 1; }
     }
+
+    /* The memory baseline, once memory a previous run released has come
+     * back (MemAvailable steady for 100 ms, at most 1 s). */
+    long mem0 = mem_free_kib();
+    for (int steady = 0, k = 0; steady < 2 && k < 20; k++) {
+        sleep_ms(50);
+        long m = mem_free_kib();
+        steady = labs(m - mem0) <= 512 ? steady + 1 : 0;
+        mem0 = m;
+    }
+    long kstack0 = proc_field("/proc/meminfo", "KernelStack"), ptables0 = proc_field("/proc/meminfo", "PageTables");
 
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     int established = 0, connect_errno = 0, one = 1;
@@ -262,8 +345,9 @@ int main(int argc, char **argv)
     double all_echo_ms = -1;
     for (;;) {
         int k = 0;
-        for (int i = 0; i < nconn; i++)
-            k += __atomic_load_n(&conns[i].done, __ATOMIC_RELAXED) > 0;
+        for (int i = 0; i < established; i++) /* connections 0..established-1 */
+            k += __atomic_load_n(&conns[i].done, __ATOMIC_RELAXED) > 0 ||
+                 __atomic_load_n(&conns[i].dead, __ATOMIC_RELAXED); /* lost: will never echo */
         double el = (now_ns() - tw) / 1e6;
         if (k >= established && all_echo_ms < 0)
             all_echo_ms = el;
@@ -295,15 +379,29 @@ int main(int argc, char **argv)
     }
     uint64_t t1 = now_ns();
     double s1 = spath[0] ? cpu_ms_of(spath) : -1, g1 = cpu_ms_of("/proc/self/stat");
+    long mem1 = mem_free_kib();
+    long kstack1 = proc_field("/proc/meminfo", "KernelStack"), ptables1 = proc_field("/proc/meminfo", "PageTables");
+    long srv_threads = -1, srv_hwm = -1, srv_rss = -1;
+    int srv_lib = -1;
+    if (spath[0]) {
+        char st[64];
+        snprintf(st, sizeof st, "/proc/%s/status", argv[6]);
+        srv_threads = proc_field(st, "Threads");
+        srv_hwm = proc_field(st, "VmHWM");
+        srv_rss = proc_field(st, "VmRSS");
+        srv_lib = has_lib(argv[6]);
+    }
     stop = 1;
     for (int t = 0; t < nthreads; t++)
         pthread_join(ws[t].tid, NULL);
     double secs = (t1 - t0) / 1e9;
     printf("RESULT conns=%d established=%d echoing=%d req_per_s=%.0f idle_conns=%d min_conn=%llu max_conn=%llu "
-           "lost=%llu bad_data=%llu server_cpu_ms=%.0f gen_cpu_ms=%.0f window_ms=%.0f connect_ms=%.0f all_echo_ms=%.0f warmup_ms=%.0f threads=%d connect_errno=%d\n",
+           "lost=%llu bad_data=%llu server_cpu_ms=%.0f gen_cpu_ms=%.0f window_ms=%.0f connect_ms=%.0f all_echo_ms=%.0f warmup_ms=%.0f threads=%d connect_errno=%d "
+           "server_threads=%ld server_hwm_kib=%ld server_rss_kib=%ld server_lib=%d memavail_drop_kib=%ld kstack_kib=%ld pagetables_kib=%ld\n",
            nconn, established, echoing, sum1 / secs, idle, (unsigned long long)(established ? mn : 0),
            (unsigned long long)mx, (unsigned long long)lost, (unsigned long long)bad_data,
-           s0 >= 0 && s1 >= 0 ? s1 - s0 : -1, g1 - g0, secs * 1e3, connect_ms, all_echo_ms, warm_done_ms, nthreads, connect_errno);
+           s0 >= 0 && s1 >= 0 ? s1 - s0 : -1, g1 - g0, secs * 1e3, connect_ms, all_echo_ms, warm_done_ms, nthreads, connect_errno,
+           srv_threads, srv_hwm, srv_rss, srv_lib, mem0 - mem1, kstack1 - kstack0, ptables1 - ptables0);
     fflush(stdout);
     (void)sum0;
     /* Closing 10,000 sockets one by one is the kernel's work; exit does it. */

@@ -38,7 +38,7 @@ pub mod overflow;
 pub mod stack;
 
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use corosensei::{Coroutine, Yielder};
@@ -54,6 +54,9 @@ pub enum Request {
     Park,
     /// Park me until this CLOCK_MONOTONIC instant (ns), or an earlier unpark.
     Sleep(u64),
+    /// I have ended without returning (a green thread's `pthread_exit`):
+    /// discard my stack's frames.
+    Exit,
 }
 
 /// The value a worker passes into a coroutine when it resumes it: the index
@@ -72,7 +75,9 @@ pub const DONE: u8 = 4;
 /// Join state, shared by the task and whoever joins it.
 struct JoinState {
     done: bool,
+    /// Joined, or detached: nobody else may join.
     joined: bool,
+    detached: bool,
     result: usize,
     /// Coroutines suspended in `join`.
     waiters: Vec<Arc<Task>>,
@@ -117,6 +122,14 @@ pub struct Task {
     stack_class: Cell<usize>,
     join: Mutex<JoinState>,
     join_cv: Condvar,
+    /// Set when this is a green thread (its own TLS; may migrate).
+    green: Option<Box<crate::green::Green>>,
+    /// Wake-up flag while the task waits in the parking lot (`sync::lot`).
+    lot_flag: AtomicU32,
+    /// Blocked signals (1..=64) while it runs; the worker applies them.
+    sigmask: AtomicU64,
+    /// Signals sent to it with `pthread_kill`, raised when it next runs.
+    pending_signals: AtomicU64,
 }
 
 // SAFETY: see the struct doc: the non-Sync cells are only accessed by the one
@@ -178,12 +191,23 @@ pub fn in_coroutine() -> bool {
 impl Task {
     /// A new task that will run `entry` on a stack of `stack_size` bytes.
     pub fn new(entry: Entry, stack_size: usize, pinned: Option<usize>) -> Arc<Task> {
+        Self::build(Some(entry), stack_size, pinned, None)
+    }
+
+    /// A new green thread's task, on the stack of its block.
+    pub(crate) fn new_green(stack: Stack, g: Box<crate::green::Green>) -> Arc<Task> {
+        let size = stack.size();
+        g.park_stack(stack);
+        Self::build(None, size, None, Some(g))
+    }
+
+    fn build(entry: Option<Entry>, stack_size: usize, pinned: Option<usize>, green: Option<Box<crate::green::Green>>) -> Arc<Task> {
         LIVE.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
             state: AtomicU8::new(SCHEDULED),
             pinned: AtomicUsize::new(pinned.unwrap_or(usize::MAX)),
             stack_size,
-            entry: UnsafeCell::new(Some(entry)),
+            entry: UnsafeCell::new(entry),
             co: UnsafeCell::new(None),
             yielder: Cell::new(std::ptr::null()),
             errno: Cell::new(0),
@@ -194,9 +218,94 @@ impl Task {
             stack_top: Cell::new(0),
             stack_guarded: Cell::new(false),
             stack_class: Cell::new(0),
-            join: Mutex::new(JoinState { done: false, joined: false, result: 0, waiters: Vec::new(), thread_waiters: 0 }),
+            join: Mutex::new(JoinState {
+                done: false,
+                joined: false,
+                detached: false,
+                result: 0,
+                waiters: Vec::new(),
+                thread_waiters: 0,
+            }),
             join_cv: Condvar::new(),
+            green,
+            lot_flag: AtomicU32::new(0),
+            sigmask: AtomicU64::new(inherited_sigmask()),
+            pending_signals: AtomicU64::new(0),
         })
+    }
+
+    /// The green-thread state, if this task is a green thread.
+    pub fn green(&self) -> Option<&crate::green::Green> {
+        self.green.as_deref()
+    }
+
+    pub(crate) fn lot_flag(&self) -> *const AtomicU32 {
+        &self.lot_flag
+    }
+
+    /// The signal mask (signals 1..=64) the task runs with.
+    pub fn sigmask(&self) -> u64 {
+        self.sigmask.load(Ordering::Relaxed)
+    }
+    /// Records the mask the task has just set on its worker.
+    pub fn set_sigmask(&self, m: u64) {
+        self.sigmask.store(m, Ordering::Relaxed)
+    }
+
+    /// Queues signal `sig` (1..=64) for delivery on this task, which raises
+    /// it on its worker when it next runs (so the handler runs on the task,
+    /// with its TLS and stack).
+    pub fn post_signal(&self, sig: i32) {
+        self.pending_signals.fetch_or(1 << (sig - 1), Ordering::AcqRel);
+    }
+
+    /// Raises the signals queued for the running task `self`.
+    fn deliver_pending(&self) {
+        if self.pending_signals.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut bits = self.pending_signals.swap(0, Ordering::AcqRel);
+        let (pid, tid) = (std::process::id() as usize, crate::sys::gettid() as usize);
+        while bits != 0 {
+            let sig = bits.trailing_zeros() as usize + 1;
+            bits &= bits - 1;
+            // SAFETY: tgkill to our own thread with a valid signal number.
+            unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid, sig, 0, 0, 0) };
+        }
+    }
+
+    /// Marks a task detached before anyone could join it.
+    pub(crate) fn detach_now(&self) {
+        let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        j.joined = true;
+        j.detached = true;
+    }
+
+    /// `pthread_detach`: Ok(true) if the task has ended already (the
+    /// caller releases it), EINVAL if it was joined or detached before.
+    pub fn detach(&self) -> Result<bool, i32> {
+        let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        if j.joined {
+            return Err(libc::EINVAL);
+        }
+        j.joined = true;
+        j.detached = true;
+        Ok(j.done)
+    }
+
+    /// Was the task detached?
+    pub fn is_detached(&self) -> bool {
+        self.join.lock().unwrap_or_else(|e| e.into_inner()).detached
+    }
+
+    /// Has the task ended?
+    pub fn is_done(&self) -> bool {
+        self.join.lock().unwrap_or_else(|e| e.into_inner()).done
+    }
+
+    /// Sets the value join returns (a green thread's `pthread_exit`).
+    pub fn set_result(&self, v: usize) {
+        self.join.lock().unwrap_or_else(|e| e.into_inner()).result = v;
     }
 
     pub fn pinned(&self) -> Option<usize> {
@@ -208,7 +317,7 @@ impl Task {
 
     /// Pins a task to the worker that is about to run it for the first time.
     pub(crate) fn pin_to(&self, worker: usize) {
-        if self.pinned.load(Ordering::Relaxed) == usize::MAX {
+        if self.green.is_none() && self.pinned.load(Ordering::Relaxed) == usize::MAX {
             self.pinned.store(worker, Ordering::Relaxed);
         }
     }
@@ -262,6 +371,12 @@ impl Task {
         // SAFETY: as above; we are back on the worker's own stack and thread.
         unsafe { slots.switch_out(self) };
         match r {
+            corosensei::CoroutineResult::Yield(Request::Exit) => {
+                // SAFETY: the coroutine ended for good (pthread_exit); its
+                // frames hold nothing that needs dropping (see green).
+                unsafe { co.as_mut().expect("running").force_reset() };
+                None
+            }
             corosensei::CoroutineResult::Yield(req) => Some(req),
             corosensei::CoroutineResult::Return(()) => None,
         }
@@ -282,35 +397,44 @@ impl Task {
     }
 
     fn create(self: &Arc<Task>) -> Co {
-        // SAFETY: exclusive access (first run, caller owns the task).
-        let entry = unsafe { (*self.entry.get()).take() }.expect("task entry runs once");
-        let stack = match stack::pool().take(self.stack_size) {
-            Ok(s) => s,
-            Err(e) => {
-                crate::diag!(
-                    "cannot allocate a {} KiB coroutine stack (errno {}); lower OPENCORO_STACK_SIZE or raise vm.max_map_count",
-                    self.stack_size / 1024,
-                    e.0
-                );
-                std::process::abort();
-            }
+        let me = Arc::as_ptr(self) as usize;
+        let stack = match self.green() {
+            Some(g) => g.take_parked_stack().expect("a green thread's block"),
+            None => match stack::pool().take(self.stack_size) {
+                Ok(s) => s,
+                Err(e) => {
+                    crate::diag!(
+                        "cannot allocate a {} KiB coroutine stack (errno {}); lower OPENCORO_STACK_SIZE or raise vm.max_map_count",
+                        self.stack_size / 1024,
+                        e.0
+                    );
+                    std::process::abort();
+                }
+            },
         };
         self.stack_map_start.set(stack.map_start());
         self.stack_bottom.set(stack.bottom());
         self.stack_top.set(stack.top());
         self.stack_guarded.set(stack.guarded());
         self.stack_class.set(stack.class());
-        let me = Arc::as_ptr(self) as usize;
+        // SAFETY: exclusive access (first run, caller owns the task).
+        let entry = unsafe { (*self.entry.get()).take() };
         Coroutine::with_stack(stack, move |y: &Yielder<Resume, Request>, _worker| {
             let me = me as *const Task;
             // SAFETY: the worker holds an Arc to the task for as long as it runs it.
             unsafe { (*me).yielder.set(y as *const _) };
-            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(entry)) {
-                Ok(v) => v,
-                Err(_) => {
-                    crate::diag!("a coroutine panicked inside the runtime; aborting");
-                    std::process::abort();
-                }
+            let result = match entry {
+                Some(entry) => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(entry)) {
+                    Ok(v) => v,
+                    Err(_) => {
+                        crate::diag!("a coroutine panicked inside the runtime; aborting");
+                        std::process::abort();
+                    }
+                },
+                // A green thread: no boxed entry, nothing on this frame to
+                // drop, so `pthread_exit` may abandon it (Request::Exit).
+                // SAFETY: me is the running green task.
+                None => unsafe { crate::green::thread_main(me) },
             };
             // SAFETY: as above.
             unsafe { (*me).join.lock().unwrap_or_else(|e| e.into_inner()).result = result };
@@ -329,20 +453,27 @@ impl Task {
             if crate::log::debug_enabled() {
                 crate::debug!("task done; its stack used {} bytes of {}", stack::used_bytes(&st), st.size());
             }
-            stack::pool().give(st);
+            match self.green() {
+                // Kept (with the descriptor above it) until joined.
+                Some(g) => g.park_stack(st),
+                None => stack::pool().give(st),
+            }
         }
         self.state.store(DONE, Ordering::Release);
         LIVE.fetch_sub(1, Ordering::Relaxed);
-        let (waiters, threads) = {
+        let (waiters, threads, detached) = {
             let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
             j.done = true;
-            (std::mem::take(&mut j.waiters), j.thread_waiters)
+            (std::mem::take(&mut j.waiters), j.thread_waiters, j.detached)
         };
         if threads > 0 {
             self.join_cv.notify_all();
         }
         for w in waiters {
             unpark(&w);
+        }
+        if self.green.is_some() {
+            crate::green::ended(self, detached);
         }
     }
 
@@ -407,16 +538,26 @@ impl Task {
     }
 }
 
-/// Addresses of a worker thread's per-thread C state that every coroutine
-/// must see as its own: errno, and the C++ runtime's `__cxa_eh_globals`
-/// (the exceptions currently caught and the uncaught count), so that a
-/// coroutine that suspends inside a `catch` block rethrows its own exception.
-/// A coroutine stays on one worker (it is pinned), so saving and restoring
-/// the values at each switch is enough.
+/// A worker thread's per-thread state that the coroutines it runs must see
+/// as their own.
+///
+/// A green thread has its own descriptor and TLS: the worker points the FS
+/// base at it for the switch and back afterwards, and publishes itself in
+/// the green thread's copy of the worker pointer. Other coroutines (main,
+/// `opencoro_spawn`) share the worker's TLS and stay on one worker (they are
+/// pinned), so saving and restoring errno and the C++ runtime's
+/// `__cxa_eh_globals` (the exceptions currently caught and the uncaught
+/// count) at each switch is enough for them.
 pub(crate) struct ThreadSlots {
     errno: *mut i32,
     /// Null when no C++ runtime was loaded when the worker started.
     eh_globals: *mut [usize; 2],
+    /// The worker's own thread pointer.
+    tp: usize,
+    /// The worker loop's `Local`, published to green threads.
+    local: Cell<usize>,
+    /// The signal mask now applied to the worker thread (signals 1..=64).
+    mask: Cell<u64>,
 }
 
 impl ThreadSlots {
@@ -424,13 +565,31 @@ impl ThreadSlots {
     pub(crate) fn current() -> ThreadSlots {
         // SAFETY: __errno_location has no preconditions.
         let errno = unsafe { libc::__errno_location() };
-        ThreadSlots { errno, eh_globals: cxa_eh_globals() }
+        ThreadSlots { errno, eh_globals: cxa_eh_globals(), tp: crate::sys::thread_pointer(), local: Cell::new(0), mask: Cell::new(thread_sigmask()) }
+    }
+
+    /// Records the worker loop's state, to publish to green threads.
+    pub(crate) fn set_local(&self, local: usize) {
+        self.local.set(local);
     }
 
     /// # Safety
     /// The slots must be the calling thread's.
     #[inline]
     unsafe fn switch_in(&self, t: &Task) {
+        let m = t.sigmask();
+        if m != self.mask.get() {
+            set_thread_sigmask(m);
+            self.mask.set(m);
+        }
+        if let Some(g) = t.green() {
+            let l = crate::green::tls::layout().expect("green threads exist only with a layout");
+            l.set_local(g.tp, self.local.get());
+            // SAFETY: g.tp is the green thread's initialised descriptor; no
+            // thread-local is touched until switch_out puts ours back.
+            unsafe { crate::sys::set_thread_pointer(g.tp, l.fast_fs) };
+            return;
+        }
         // SAFETY: per the contract these are this thread's live slots.
         unsafe {
             *self.errno = t.errno.get();
@@ -444,6 +603,14 @@ impl ThreadSlots {
     /// The slots must be the calling thread's.
     #[inline]
     unsafe fn switch_out(&self, t: &Task) {
+        // The task may have changed the worker's mask itself (a hook).
+        self.mask.set(t.sigmask());
+        if t.green.is_some() {
+            let fast = crate::green::tls::layout().is_some_and(|l| l.fast_fs);
+            // SAFETY: back to the worker's own descriptor.
+            unsafe { crate::sys::set_thread_pointer(self.tp, fast) };
+            return;
+        }
         // SAFETY: per the contract these are this thread's live slots.
         unsafe {
             t.errno.set(*self.errno);
@@ -452,6 +619,30 @@ impl ThreadSlots {
                 *self.eh_globals = [0; 2];
             }
         }
+    }
+}
+
+/// The calling thread's signal mask (signals 1..=64).
+pub fn thread_sigmask() -> u64 {
+    let mut old = 0u64;
+    // SAFETY: rt_sigprocmask with a NULL new set only reads the mask.
+    unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, 0, &mut old as *mut u64 as usize, 8, 0, 0) };
+    old
+}
+
+fn set_thread_sigmask(m: u64) {
+    // SAFETY: sets the calling thread's mask from a valid 8-byte set.
+    unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &m as *const u64 as usize, 0, 8, 0, 0) };
+}
+
+/// The mask a new task starts with: its creator's.
+fn inherited_sigmask() -> u64 {
+    let t = current_ptr();
+    if t.is_null() {
+        thread_sigmask()
+    } else {
+        // SAFETY: non-null CURRENT is the running task.
+        unsafe { (*t).sigmask() }
     }
 }
 
@@ -487,7 +678,10 @@ pub fn suspend(req: Request) -> Resume {
 unsafe fn suspend_task(t: *const Task, req: Request) -> Resume {
     // SAFETY: per the contract; its yielder was set when the coroutine
     // started and lives on the coroutine's own stack.
-    unsafe { (*(*t).yielder.get()).suspend(req) }
+    let r = unsafe { (*(*t).yielder.get()).suspend(req) };
+    // SAFETY: t is still the running task (we are on its stack again).
+    unsafe { (*t).deliver_pending() };
+    r
 }
 
 /// Yields the current coroutine to the others; returns false (and does

@@ -61,6 +61,9 @@ pub struct Stack {
     class: usize,
     /// When the pool last got it back (CLOCK_MONOTONIC ns).
     pooled_at: u64,
+    /// Bytes at the top set aside for something else (a green thread's
+    /// descriptor and TLS); `top` is already below them.
+    reserved: usize,
 }
 
 // SAFETY: a Stack is plain ownership of a memory range; any thread may own it.
@@ -86,6 +89,18 @@ impl Stack {
     /// stack's usable size is `CANARY_BYTES` less).
     pub fn class(&self) -> usize {
         self.class
+    }
+    /// Sets aside `bytes` at the top (rounded up to 64); returns the new,
+    /// 64-byte aligned top. The pool gives them back to the stack.
+    pub fn reserve_top(&mut self, bytes: usize) -> usize {
+        let new_top = (self.top - bytes) & !63;
+        self.reserved += self.top - new_top;
+        self.top = new_top;
+        new_top
+    }
+    /// The top before any reservation.
+    pub fn full_top(&self) -> usize {
+        self.top + self.reserved
     }
 }
 
@@ -198,11 +213,11 @@ pub fn carve(size: usize, count: usize, guarded: bool) -> Result<Vec<Stack>, All
                 unsafe { libc::munmap(start as *mut _, len) };
                 return Err(AllocError(e));
             }
-            Stack { map_start: s, bottom: s + GUARD_BYTES, top: s + slot, guarded, class: size, pooled_at: 0 }
+            Stack { map_start: s, bottom: s + GUARD_BYTES, top: s + slot, guarded, class: size, pooled_at: 0, reserved: 0 }
         } else {
             // The top CANARY_BYTES of each slot are the canary of the stack
             // above; the first canary lives in the pad page.
-            Stack { map_start: s - CANARY_BYTES, bottom: s, top: s + size - CANARY_BYTES, guarded, class: size, pooled_at: 0 }
+            Stack { map_start: s - CANARY_BYTES, bottom: s, top: s + size - CANARY_BYTES, guarded, class: size, pooled_at: 0, reserved: 0 }
         };
         out.push(stack);
     }
@@ -276,6 +291,7 @@ impl Pool {
 
     /// Returns a stack whose coroutine has finished.
     pub fn give(&self, mut s: Stack) {
+        s.top += std::mem::take(&mut s.reserved);
         s.pooled_at = crate::sys::now_ns();
         let mut classes = self.lock();
         let class = classes.entry(s.class).or_default();

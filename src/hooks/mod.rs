@@ -20,6 +20,8 @@ pub mod poll;
 pub mod rw;
 pub mod sleep;
 pub mod socket;
+pub mod futex;
+pub mod lock;
 pub mod start;
 pub mod thread;
 
@@ -42,6 +44,11 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn set_active(on: bool) {
     ACTIVE.store(on, Ordering::Release);
+}
+
+/// Is the runtime on and this process not a forked child?
+pub(crate) fn serving() -> bool {
+    ACTIVE.load(Ordering::Acquire) && !FORKED.load(Ordering::Relaxed)
 }
 
 pub(crate) fn mark_forked() {
@@ -116,6 +123,13 @@ impl Guard {
         Self::enter()
     }
 
+    /// A guard that marks nothing: for `always` hooks, which keep books
+    /// from the very first call, whoever calls and whether or not the
+    /// runtime is on.
+    pub fn plain() -> Guard {
+        Guard { task: std::ptr::null() }
+    }
+
     /// Is the caller a runtime coroutine? (False for `enter_any` guards
     /// taken on plain threads.)
     pub fn on_coroutine(&self) -> bool {
@@ -141,6 +155,22 @@ impl Guard {
     }
 }
 
+impl Guard {
+    /// Runs the program's own code (a callback such as `pthread_once`'s
+    /// init routine) from inside a hook: its calls must reach our hooks.
+    pub fn call_user<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.task.is_null() {
+            return f();
+        }
+        // SAFETY: the task outlives the hook call it is running.
+        unsafe { (*self.task).set_in_hook(false) };
+        let r = f();
+        // SAFETY: as above.
+        unsafe { (*self.task).set_in_hook(true) };
+        r
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         if self.task.is_null() {
@@ -152,11 +182,15 @@ impl Drop for Guard {
 }
 
 /// Declares a family of hooks, one line each:
-/// `co fn name(arg: Type, ...) -> Ret => handler;` or the same with `any`.
+/// `co fn name(arg: Type, ...) -> Ret => handler;` or the same with `any`,
+/// `always` or `co_guard` (a `co` hook whose handler gets the guard, to run
+/// program callbacks through [`Guard::call_user`]).
 /// `handler(real, arg, ...) -> Ret` is an `unsafe fn` and `real` is libc's
 /// function of the same name. A `co` hook runs its handler only on a
 /// runtime coroutine; an `any` hook on every thread (for bookkeeping that
-/// must see every call, such as `close`), with a guard that says which.
+/// must see every call, such as `close`), with a guard that says which; an
+/// `always` hook on every thread even before the runtime is on or after a
+/// fork (bookkeeping such as pthread key destructors).
 macro_rules! hooks {
     ($( $kind:ident fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path ; )*) => {
         $(
@@ -190,8 +224,12 @@ macro_rules! hooks {
         )*
     };
     (@enter co) => { $crate::hooks::Guard::enter() };
+    (@enter co_guard) => { $crate::hooks::Guard::enter() };
     (@enter any) => { $crate::hooks::Guard::enter_any() };
+    (@enter always) => { Some($crate::hooks::Guard::plain()) };
     (@call co, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
+    (@call co_guard, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
     (@call any, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
+    (@call always, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
 }
 pub(crate) use hooks;

@@ -59,12 +59,22 @@ unsafe extern "C" fn trampoline(argc: c_int, argv: *mut *mut c_char, envp: *mut 
     let main_addr = MAIN.load(Ordering::Relaxed);
     let (argv, envp) = (argv as usize, envp as usize);
     let entry = Box::new(move || {
-        // SAFETY: MAIN holds the program's main, stored by the hook above.
-        let main: MainFn = unsafe { std::mem::transmute::<usize, MainFn>(main_addr) };
-        // SAFETY: the arguments glibc prepared for main.
-        unsafe { main(argc, argv as *mut *mut c_char, envp as *mut *mut c_char) as u32 as usize }
+        // pthread_exit in main unwinds up to this frame (see green).
+        crate::green::arm_main_exit(crate::sys::stack_pointer() - 8);
+        call_main(main_addr, argc, argv, envp)
     });
     crate::sched::run_main(entry, main_stack_size()) as u32 as c_int
+}
+
+/// Calls the program's `main`; a frame of its own, so that `pthread_exit`'s
+/// unwinding stops right above `main`'s frame.
+#[inline(never)]
+fn call_main(main_addr: usize, argc: c_int, argv: usize, envp: usize) -> usize {
+    type UnwindMain = unsafe extern "C-unwind" fn(c_int, *mut *mut c_char, *mut *mut c_char) -> c_int;
+    // SAFETY: MAIN holds the program's main, stored by the hook above.
+    let main: UnwindMain = unsafe { std::mem::transmute::<usize, UnwindMain>(main_addr) };
+    // SAFETY: the arguments glibc prepared for main.
+    unsafe { main(argc, argv as *mut *mut c_char, envp as *mut *mut c_char) as u32 as usize }
 }
 
 /// The main coroutine's stack size.

@@ -1,33 +1,457 @@
-//! Thread queries that must describe the coroutine rather than the worker:
-//! `pthread_getattr_np` on the calling thread reports the coroutine's stack.
+//! The thread family: `pthread_create` makes green threads, and every call
+//! that takes a `pthread_t` answers for green threads itself (glibc would
+//! read fields of their descriptors that only its own thread start fills
+//! in, or use their made-up thread ids with the kernel). For OS threads
+//! these calls go to libc.
+//!
+//! `pthread_getattr_np` on the calling coroutine reports the coroutine's
+//! stack, whether or not it is a green thread.
 
-use libc::{c_int, pthread_attr_t, pthread_t};
+use libc::{c_char, c_int, c_void, pthread_attr_t, pthread_t, size_t, timespec};
 
-use crate::coro;
-use crate::hooks::hooks;
+use crate::coro::{self, Task};
+use crate::green;
+use crate::hooks::{hooks, Guard, RealSym};
 
 hooks! {
-    co fn pthread_getattr_np(thread: pthread_t, attr: *mut pthread_attr_t) -> c_int => on_getattr;
+    co fn pthread_create(thread: *mut pthread_t, attr: *const pthread_attr_t, start: usize, arg: *mut c_void) -> c_int => on_create;
+    any fn pthread_join(t: pthread_t, ret: *mut *mut c_void) -> c_int => on_join;
+    any fn pthread_tryjoin_np(t: pthread_t, ret: *mut *mut c_void) -> c_int => on_tryjoin;
+    any fn pthread_timedjoin_np(t: pthread_t, ret: *mut *mut c_void, abstime: *const timespec) -> c_int => on_timedjoin;
+    any fn pthread_clockjoin_np(t: pthread_t, ret: *mut *mut c_void, clock: libc::clockid_t, abstime: *const timespec) -> c_int => on_clockjoin;
+    any fn pthread_detach(t: pthread_t) -> c_int => on_detach;
+    any fn pthread_getattr_np(t: pthread_t, attr: *mut pthread_attr_t) -> c_int => on_getattr;
+    any fn pthread_setname_np(t: pthread_t, name: *const c_char) -> c_int => on_setname;
+    any fn pthread_getname_np(t: pthread_t, buf: *mut c_char, len: size_t) -> c_int => on_getname;
+    any fn pthread_kill(t: pthread_t, sig: c_int) -> c_int => on_kill;
+    any fn pthread_getschedparam(t: pthread_t, policy: *mut c_int, param: *mut libc::sched_param) -> c_int => on_getschedparam;
+    any fn pthread_setschedparam(t: pthread_t, policy: c_int, param: *const libc::sched_param) -> c_int => on_setschedparam;
+    any fn pthread_getcpuclockid(t: pthread_t, clock: *mut libc::clockid_t) -> c_int => on_getcpuclockid;
+    co fn pthread_sigmask(how: c_int, set: *const libc::sigset_t, old: *mut libc::sigset_t) -> c_int => on_pthread_sigmask;
+    co fn sigprocmask(how: c_int, set: *const libc::sigset_t, old: *mut libc::sigset_t) -> c_int => on_sigprocmask;
+    always fn pthread_key_create(key: *mut libc::pthread_key_t, dtor: usize) -> c_int => on_key_create;
+    always fn pthread_key_delete(key: libc::pthread_key_t) -> c_int => on_key_delete;
+}
+
+extern "C" {
+    fn pthread_getattr_default_np(attr: *mut pthread_attr_t) -> c_int;
+    fn pthread_attr_getdetachstate(attr: *const pthread_attr_t, state: *mut c_int) -> c_int;
+}
+
+type JoinFn = unsafe extern "C" fn(pthread_t, *mut *mut c_void) -> c_int;
+
+unsafe fn on_create(
+    real: unsafe extern "C" fn(*mut pthread_t, *const pthread_attr_t, usize, *mut c_void) -> c_int,
+    thread: *mut pthread_t,
+    attr: *const pthread_attr_t,
+    start: usize,
+    arg: *mut c_void,
+) -> c_int {
+    if !green::enabled() || thread.is_null() || start == 0 {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(thread, attr, start, arg) };
+    }
+    let mut size: size_t = 0;
+    let mut detach: c_int = libc::PTHREAD_CREATE_JOINABLE;
+    // SAFETY: attr is NULL or an initialised attribute object (the caller's
+    // contract); the default attributes are copied into a local one.
+    unsafe {
+        if attr.is_null() {
+            let mut d: pthread_attr_t = std::mem::zeroed();
+            if pthread_getattr_default_np(&mut d) == 0 {
+                libc::pthread_attr_getstacksize(&d, &mut size);
+                libc::pthread_attr_destroy(&mut d);
+            }
+        } else {
+            let mut addr: *mut c_void = std::ptr::null_mut();
+            let mut user_size: size_t = 0;
+            libc::pthread_attr_getstack(attr, &mut addr, &mut user_size);
+            if !addr.is_null() {
+                // A stack of the program's own: keep it a real thread.
+                return real(thread, attr, start, arg);
+            }
+            libc::pthread_attr_getstacksize(attr, &mut size);
+            pthread_attr_getdetachstate(attr, &mut detach);
+        }
+    }
+    let size = if size == 0 { 8 << 20 } else { size.max(crate::config::MIN_STACK_SIZE) };
+    match green::create(start, arg as usize, size, detach == libc::PTHREAD_CREATE_DETACHED) {
+        Ok(t) => {
+            // SAFETY: non-null out-pointer from the caller.
+            unsafe { *thread = t };
+            0
+        }
+        Err(e) => {
+            crate::debug!("pthread_create: no green thread ({e})");
+            libc::EAGAIN
+        }
+    }
+}
+
+/// Joins a green thread: suspends a coroutine, blocks a plain thread.
+fn join_green(task: &std::sync::Arc<Task>, ret: *mut *mut c_void) -> c_int {
+    match task.join() {
+        Ok(v) => {
+            green::release(task);
+            if !ret.is_null() {
+                // SAFETY: the caller's out-pointer.
+                unsafe { *ret = v as *mut c_void };
+            }
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+unsafe fn on_join(g: &Guard, real: JoinFn, t: pthread_t, ret: *mut *mut c_void) -> c_int {
+    if let Some(task) = green::lookup(t) {
+        return join_green(&task, ret);
+    }
+    if !g.on_coroutine() {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(t, ret) };
+    }
+    // An OS thread: wait for it on the blocking pool, not on the worker.
+    let args = crate::hooks::P((t, ret));
+    let mut call = move || {
+        let (t, ret) = { args }.0;
+        // SAFETY: as above; the caller is suspended until we return.
+        unsafe { real(t, ret) as isize }
+    };
+    crate::io::offload(&mut call) as c_int
+}
+
+unsafe fn on_tryjoin(_g: &Guard, real: JoinFn, t: pthread_t, ret: *mut *mut c_void) -> c_int {
+    match green::lookup(t) {
+        Some(task) if !task.is_done() => libc::EBUSY,
+        Some(task) => join_green(&task, ret),
+        // SAFETY: the caller's own arguments.
+        None => unsafe { real(t, ret) },
+    }
+}
+
+/// A timed join of a green thread: polls its end until the deadline.
+fn timed_join(task: &std::sync::Arc<Task>, ret: *mut *mut c_void, deadline: u64) -> c_int {
+    loop {
+        if task.is_done() {
+            return join_green(task, ret);
+        }
+        let now = crate::sys::now_ns();
+        if now >= deadline {
+            return libc::ETIMEDOUT;
+        }
+        let step = (deadline - now).min(1_000_000);
+        if coro::in_coroutine() {
+            coro::sleep_until(now + step);
+        } else {
+            std::thread::sleep(std::time::Duration::from_nanos(step));
+        }
+    }
+}
+
+unsafe fn on_timedjoin(
+    g: &Guard,
+    real: unsafe extern "C" fn(pthread_t, *mut *mut c_void, *const timespec) -> c_int,
+    t: pthread_t,
+    ret: *mut *mut c_void,
+    abstime: *const timespec,
+) -> c_int {
+    // SAFETY: forwarded with the caller's arguments, clock REALTIME.
+    unsafe { clockjoin(g, t, ret, libc::CLOCK_REALTIME, abstime, &mut || real(t, ret, abstime)) }
+}
+
+unsafe fn on_clockjoin(
+    g: &Guard,
+    real: unsafe extern "C" fn(pthread_t, *mut *mut c_void, libc::clockid_t, *const timespec) -> c_int,
+    t: pthread_t,
+    ret: *mut *mut c_void,
+    clock: libc::clockid_t,
+    abstime: *const timespec,
+) -> c_int {
+    // SAFETY: as above.
+    unsafe { clockjoin(g, t, ret, clock, abstime, &mut || real(t, ret, clock, abstime)) }
+}
+
+unsafe fn clockjoin(
+    _g: &Guard,
+    t: pthread_t,
+    ret: *mut *mut c_void,
+    clock: libc::clockid_t,
+    abstime: *const timespec,
+    real: &mut dyn FnMut() -> c_int,
+) -> c_int {
+    let Some(task) = green::lookup(t) else { return real() };
+    if abstime.is_null() {
+        return join_green(&task, ret);
+    }
+    // SAFETY: non-null timespec from the caller.
+    match crate::sync::deadline_from_abs(clock, unsafe { &*abstime }) {
+        Some(d) => timed_join(&task, ret, d),
+        None => libc::EINVAL,
+    }
+}
+
+unsafe fn on_detach(_g: &Guard, real: unsafe extern "C" fn(pthread_t) -> c_int, t: pthread_t) -> c_int {
+    let Some(task) = green::lookup(t) else {
+        // SAFETY: the caller's own argument.
+        return unsafe { real(t) };
+    };
+    match task.detach() {
+        Ok(true) => {
+            green::release(&task);
+            0
+        }
+        Ok(false) => 0,
+        Err(e) => e,
+    }
 }
 
 unsafe fn on_getattr(
+    _g: &Guard,
     real: unsafe extern "C" fn(pthread_t, *mut pthread_attr_t) -> c_int,
     thread: pthread_t,
     attr: *mut pthread_attr_t,
 ) -> c_int {
-    // SAFETY: the caller passes a valid attr to initialise, as for libc.
-    let r = unsafe { real(thread, attr) };
-    // SAFETY: pthread_self has no preconditions.
-    if r != 0 || unsafe { libc::pthread_self() } != thread {
-        return r;
-    }
-    let t = coro::current_ptr();
-    // SAFETY: we are inside a hook, so t is the running task.
-    let (start, bottom, top, guarded) = unsafe { (*t).stack_bounds() };
-    // SAFETY: attr was initialised by the real call above.
+    let task = green::lookup(thread).or_else(|| {
+        // SAFETY: pthread_self has no preconditions.
+        let own = unsafe { libc::pthread_self() } == thread;
+        own.then(coro::current_task).flatten()
+    });
+    let Some(task) = task else {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(thread, attr) };
+    };
+    let (start, bottom, top, guarded) = task.stack_bounds();
+    // SAFETY: the caller passes attr to initialise, as for libc. A green
+    // thread's own attributes are made from scratch (glibc would take its
+    // descriptor for the main thread's).
     unsafe {
-        libc::pthread_attr_setstack(attr, bottom as *mut _, top - bottom);
-        libc::pthread_attr_setguardsize(attr, if guarded { bottom - start } else { 0 });
+        let r = if task.green().is_some() { libc::pthread_attr_init(attr) } else { real(thread, attr) };
+        if r != 0 {
+            return r;
+        }
+        if bottom != 0 {
+            libc::pthread_attr_setstack(attr, bottom as *mut _, top - bottom);
+            libc::pthread_attr_setguardsize(attr, if guarded { bottom - start } else { 0 });
+        }
+        if task.green().is_some() && task.is_detached() {
+            libc::pthread_attr_setdetachstate(attr, libc::PTHREAD_CREATE_DETACHED);
+        }
     }
     0
+}
+
+unsafe fn on_setname(_g: &Guard, real: unsafe extern "C" fn(pthread_t, *const c_char) -> c_int, t: pthread_t, name: *const c_char) -> c_int {
+    let Some(task) = green::lookup(t) else {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(t, name) };
+    };
+    // SAFETY: a NUL-terminated string from the caller.
+    let bytes = unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes();
+    if bytes.len() > 15 {
+        return libc::ERANGE;
+    }
+    let mut n = [0u8; 16];
+    n[..bytes.len()].copy_from_slice(bytes);
+    task.green().expect("registered green thread").set_name(n);
+    0
+}
+
+unsafe fn on_getname(
+    _g: &Guard,
+    real: unsafe extern "C" fn(pthread_t, *mut c_char, size_t) -> c_int,
+    t: pthread_t,
+    buf: *mut c_char,
+    len: size_t,
+) -> c_int {
+    let Some(task) = green::lookup(t) else {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(t, buf, len) };
+    };
+    let n = task.green().expect("registered green thread").name();
+    let l = n.iter().position(|&b| b == 0).unwrap_or(15);
+    // glibc wants room for any name (TASK_COMM_LEN), whatever this one is.
+    if len < 16 {
+        return libc::ERANGE;
+    }
+    // SAFETY: buf has room for len >= l + 1 bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(n.as_ptr(), buf as *mut u8, l);
+        *buf.add(l) = 0;
+    }
+    0
+}
+
+unsafe fn on_kill(_g: &Guard, real: unsafe extern "C" fn(pthread_t, c_int) -> c_int, t: pthread_t, sig: c_int) -> c_int {
+    // SAFETY: pthread_self has no preconditions.
+    let own = unsafe { libc::pthread_self() } == t;
+    let Some(task) = green::lookup_thread(t).filter(|_| !own) else {
+        // An OS thread, or the caller itself (glibc signals the calling OS
+        // thread, which is running the caller).
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(t, sig) };
+    };
+    if !(0..=64).contains(&sig) {
+        return libc::EINVAL;
+    }
+    if sig == 0 || task.is_done() {
+        return 0;
+    }
+    // SAFETY: reading the disposition only.
+    let handler = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old);
+        old.sa_sigaction
+    };
+    match handler {
+        libc::SIG_IGN => 0,
+        // The default action is the process's (end, stop, ignore): any
+        // thread may take it.
+        // SAFETY: as in the straight call.
+        libc::SIG_DFL => unsafe { libc::raise(sig) },
+        _ => {
+            task.post_signal(sig);
+            // Runs it now if it waits (every wait tolerates a spurious wake).
+            coro::unpark(&task);
+            0
+        }
+    }
+}
+
+unsafe fn on_getschedparam(
+    _g: &Guard,
+    real: unsafe extern "C" fn(pthread_t, *mut c_int, *mut libc::sched_param) -> c_int,
+    t: pthread_t,
+    policy: *mut c_int,
+    param: *mut libc::sched_param,
+) -> c_int {
+    if green::lookup(t).is_none() {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(t, policy, param) };
+    }
+    // SAFETY: the caller's out-pointers. A green thread has the worker's
+    // (default) scheduling.
+    unsafe {
+        *policy = libc::SCHED_OTHER;
+        (*param).sched_priority = 0;
+    }
+    0
+}
+
+unsafe fn on_setschedparam(
+    _g: &Guard,
+    real: unsafe extern "C" fn(pthread_t, c_int, *const libc::sched_param) -> c_int,
+    t: pthread_t,
+    policy: c_int,
+    param: *const libc::sched_param,
+) -> c_int {
+    if green::lookup(t).is_none() {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(t, policy, param) };
+    }
+    // Workers are shared: a green thread cannot have a policy of its own.
+    if policy == libc::SCHED_OTHER { 0 } else { libc::EPERM }
+}
+
+unsafe fn on_getcpuclockid(
+    _g: &Guard,
+    real: unsafe extern "C" fn(pthread_t, *mut libc::clockid_t) -> c_int,
+    t: pthread_t,
+    clock: *mut libc::clockid_t,
+) -> c_int {
+    if green::lookup(t).is_none() {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(t, clock) };
+    }
+    libc::ENOENT
+}
+
+unsafe fn on_pthread_sigmask(
+    real: unsafe extern "C" fn(c_int, *const libc::sigset_t, *mut libc::sigset_t) -> c_int,
+    how: c_int,
+    set: *const libc::sigset_t,
+    old: *mut libc::sigset_t,
+) -> c_int {
+    // SAFETY: the caller's own arguments.
+    let r = unsafe { real(how, set, old) };
+    record_mask();
+    r
+}
+
+unsafe fn on_sigprocmask(
+    real: unsafe extern "C" fn(c_int, *const libc::sigset_t, *mut libc::sigset_t) -> c_int,
+    how: c_int,
+    set: *const libc::sigset_t,
+    old: *mut libc::sigset_t,
+) -> c_int {
+    // SAFETY: the caller's own arguments.
+    let r = unsafe { real(how, set, old) };
+    let e = crate::sys::errno();
+    record_mask();
+    crate::sys::set_errno(e);
+    r
+}
+
+/// The running coroutine changed its worker's mask: it is now the
+/// coroutine's own, which its worker applies whenever it runs it.
+fn record_mask() {
+    if let Some(t) = coro::current_task() {
+        t.set_sigmask(coro::thread_sigmask());
+    }
+}
+
+unsafe fn on_key_create(real: unsafe extern "C" fn(*mut libc::pthread_key_t, usize) -> c_int, key: *mut libc::pthread_key_t, dtor: usize) -> c_int {
+    // SAFETY: the caller's own arguments.
+    let r = unsafe { real(key, dtor) };
+    if r == 0 {
+        // SAFETY: filled in by the successful call.
+        green::keys::created(unsafe { *key }, dtor);
+    }
+    r
+}
+
+unsafe fn on_key_delete(real: unsafe extern "C" fn(libc::pthread_key_t) -> c_int, key: libc::pthread_key_t) -> c_int {
+    // SAFETY: the caller's own argument.
+    let r = unsafe { real(key) };
+    if r == 0 {
+        green::keys::deleted(key);
+    }
+    r
+}
+
+static REAL_EXIT: RealSym = RealSym::new("pthread_exit\0");
+
+/// Interposed `pthread_exit`.
+///
+/// On a green thread, glibc's own `pthread_exit` does the work: it runs the
+/// cleanup handlers and unwinds the frames (C++ destructors) up to the
+/// thread's start, where `green` takes over. On `main`, the process goes on
+/// until the last thread ends. Elsewhere, libc's.
+///
+/// # Safety
+/// The same contract as libc's `pthread_exit`.
+#[cfg_attr(feature = "preload", no_mangle)]
+pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
+    type Real = unsafe extern "C-unwind" fn(*mut c_void) -> !;
+    // SAFETY: REAL_EXIT is libc's pthread_exit, of type Real.
+    let real: Real = unsafe { std::mem::transmute::<*mut c_void, Real>(REAL_EXIT.get()) };
+    if let Some(g) = Guard::enter() {
+        let t = coro::current_ptr();
+        drop(g);
+        // SAFETY: inside a coroutine t is the running task; no reference
+        // to it is kept on this frame (it is unwound or abandoned).
+        let (green, is_main) = unsafe { ((*t).green().is_some(), (*t).pinned() == Some(0) && crate::sched::is_main_task(t)) };
+        if green {
+            // SAFETY: as above.
+            unsafe {
+                (*t).set_result(value as usize);
+                (*t).green().expect("green").mark_exiting();
+            }
+        } else if is_main && green::tls::layout().is_none() {
+            // No unwinding without the layout: end main's part right here.
+            green::main_exit();
+        }
+    }
+    // SAFETY: libc's pthread_exit with the caller's value.
+    unsafe { real(value) }
 }

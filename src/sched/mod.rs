@@ -44,7 +44,7 @@ pub mod idle;
 pub mod poller;
 pub mod worker;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 
 use crossbeam_deque::{Injector, Stealer, Worker};
@@ -76,6 +76,25 @@ static THREADS: Once = Once::new();
 /// Set by the `__libc_start_main` hook before the program's constructors
 /// run: the main thread will become worker 0.
 static MAIN_MODE: AtomicBool = AtomicBool::new(false);
+
+/// The task running the program's `main` (0 until it exists).
+static MAIN_TASK: AtomicUsize = AtomicUsize::new(0);
+static MAIN: OnceLock<(Arc<Task>, usize)> = OnceLock::new();
+
+/// The task running the program's `main`, once it exists.
+pub fn main_task() -> Option<Arc<Task>> {
+    MAIN.get().map(|m| m.0.clone())
+}
+
+/// The main thread's `pthread_t` (0 before `main` runs).
+pub fn main_thread() -> usize {
+    MAIN.get().map_or(0, |m| m.1)
+}
+
+/// Is `t` the task running the program's `main`?
+pub fn is_main_task(t: *const Task) -> bool {
+    MAIN_TASK.load(Ordering::Relaxed) == t as usize
+}
 
 /// Declares that the main thread will become worker 0 (preload mode).
 pub fn announce_main_worker() {
@@ -205,6 +224,8 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
         return main();
     };
     let t = Task::new(main, stack_size, Some(0));
+    MAIN_TASK.store(Arc::as_ptr(&t) as usize, Ordering::Relaxed);
+    let _ = MAIN.set((t.clone(), crate::sys::thread_pointer()));
     schedule(t.clone());
     worker::run(rt, 0, deque, Some(&t));
     t.join().unwrap_or(0)

@@ -52,6 +52,12 @@ thread_local! {
     static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
 }
 
+/// The address of this thread's LOCAL slot (green threads get the worker
+/// that runs them written into their own copy; see `green::tls`).
+pub(crate) fn local_slot() -> *const Cell<*const Local> {
+    LOCAL.with(|c| c as *const Cell<*const Local>)
+}
+
 /// Pushes onto the calling worker's local queue. Returns false when the
 /// caller is not a worker. Never inlined: may be called from a coroutine.
 #[inline(never)]
@@ -118,6 +124,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
     };
     crate::coro::overflow::ensure_altstack();
     LOCAL.with(|c| c.set(&local));
+    local.slots.set_local(&local as *const Local as usize);
     crate::debug!("worker {index} starts");
     loop {
         if until.is_some_and(|t| t.state() == coro::DONE) {
@@ -294,6 +301,8 @@ fn run_task(local: &Local, t: Arc<Task>) {
                 requeue(local, t);
             }
         }
+        // `resume` turns Exit into None (the coroutine has ended).
+        Some(Request::Exit) => unreachable!("Exit is handled by resume"),
         // SAFETY: we ran it to completion and own it.
         None => unsafe { t.finish() },
     }

@@ -1,5 +1,7 @@
 // opencoro_active() is 1 in main and in coroutines (also after they sleep or
-// yield) and 0 in a plain pthread.
+// yield) and 0 in a plain pthread (an OS thread: OPENCORO_THREADS=os; a
+// green thread is a coroutine, see thread_green_count).
+// env: OPENCORO_THREADS=os
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>

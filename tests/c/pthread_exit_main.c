@@ -3,7 +3,6 @@
 // destructors and cleanup handlers of main run).
 // native: same
 // timeout: 10
-// known-failure: issue 4 (green threads): pthread_exit from a coroutine unwinds into the runtime
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>

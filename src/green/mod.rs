@@ -1,0 +1,247 @@
+//! Green threads: `pthread_create` starts a coroutine that is a thread to
+//! itself (its own glibc descriptor and TLS, see [`tls`]) and may run on
+//! any worker.
+//!
+//! A green thread's `pthread_t` is its descriptor's address, exactly what
+//! `pthread_self()` (which reads the FS base) returns on it. The registry
+//! maps it to the task until the thread is joined, or has ended detached;
+//! only then is its stack and descriptor reused, so a `pthread_t` stays
+//! valid as long as the program may use it.
+
+pub mod keys;
+pub mod tls;
+
+use std::cell::UnsafeCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use libc::c_void;
+
+use crate::coro::{self, Request, Stack, Task};
+
+/// The state a green thread has beyond its task.
+pub struct Green {
+    /// Descriptor address: the `pthread_t`.
+    pub tp: usize,
+    start: usize,
+    arg: usize,
+    reused: bool,
+    /// The block's stack while the thread is not running (before its first
+    /// run and after its end, until the block is reused).
+    parked_stack: Mutex<Option<Stack>>,
+    name: Mutex<[u8; 16]>,
+    /// glibc's unwind buffer for `pthread_exit` (see `tls::Layout::arm_exit`).
+    exit_buf: UnsafeCell<[u64; 13]>,
+    /// Ending through `pthread_exit` (else an unwind that lands is a
+    /// cancellation).
+    exiting: AtomicBool,
+}
+
+// SAFETY: exit_buf is written only by the green thread itself, read by glibc
+// on that same thread.
+unsafe impl Sync for Green {}
+
+/// Live green threads (created, not ended).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// `pthread_t` -> task, until joined or ended detached.
+static REGISTRY: Mutex<Option<HashMap<usize, Arc<Task>>>> = Mutex::new(None);
+/// Thread ids we hand out: above any real pid (PID_MAX_LIMIT is 2^22), below
+/// FUTEX_TID_MASK, unique among live green threads.
+static NEXT_TID: AtomicI32 = AtomicI32::new(0x1000_0000);
+/// `main` called `pthread_exit`: the process ends when the last thread does.
+static MAIN_EXITED: AtomicBool = AtomicBool::new(false);
+/// Someone is already calling `exit` for that reason.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// Ends the process after main's `pthread_exit` and the last thread's end.
+fn end_process() {
+    if !ENDING.swap(true, Ordering::SeqCst) {
+        // SAFETY: what glibc does when the last thread exits after main's
+        // pthread_exit.
+        unsafe { libc::exit(0) };
+    }
+}
+
+fn registry() -> std::sync::MutexGuard<'static, Option<HashMap<usize, Arc<Task>>>> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The green thread task behind `t`, if `t` is one.
+pub fn lookup(t: libc::pthread_t) -> Option<Arc<Task>> {
+    registry().as_ref()?.get(&(t as usize)).cloned()
+}
+
+/// The coroutine that is thread `t` to the program: a green thread, or the
+/// main coroutine (whose `pthread_t` is the main thread's).
+pub fn lookup_thread(t: libc::pthread_t) -> Option<Arc<Task>> {
+    lookup(t).or_else(|| crate::sched::main_task().filter(|_| crate::sched::main_thread() == t as usize))
+}
+
+/// Are green threads available (switch on, layout learned)?
+pub fn enabled() -> bool {
+    crate::config::get().green_threads && tls::layout().is_some()
+}
+
+fn fresh_tid() -> i32 {
+    let t = NEXT_TID.fetch_add(1, Ordering::Relaxed);
+    if t >= 0x3FFF_FFF0 {
+        NEXT_TID.store(0x1000_0000, Ordering::Relaxed);
+    }
+    t
+}
+
+/// Starts a green thread running `start(arg)`; returns its `pthread_t`.
+pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool) -> Result<libc::pthread_t, i32> {
+    let l = tls::layout().ok_or(libc::EAGAIN)?;
+    let block = l.take_block(stack_size, fresh_tid())?;
+    let name = match coro::current_task().as_ref().and_then(|t| t.green()) {
+        Some(g) => *g.name.lock().unwrap_or_else(|e| e.into_inner()),
+        None => tls::os_thread_name(),
+    };
+    let tp = block.tp;
+    let g = Box::new(Green {
+        tp,
+        start,
+        arg,
+        reused: block.reused,
+        parked_stack: Mutex::new(None),
+        name: Mutex::new(name),
+        exit_buf: UnsafeCell::new([0; 13]),
+        exiting: AtomicBool::new(false),
+    });
+    let task = Task::new_green(block.stack, g);
+    l.set_current(tp, Arc::as_ptr(&task) as usize);
+    if detached {
+        task.detach_now();
+    }
+    registry().get_or_insert_with(HashMap::new).insert(tp, task.clone());
+    LIVE.fetch_add(1, Ordering::Relaxed);
+    crate::sched::schedule(task);
+    Ok(tp as libc::pthread_t)
+}
+
+/// The body of every green thread (runs on its own descriptor).
+///
+/// # Safety
+/// `t` is the running task, a green one.
+pub(crate) unsafe fn thread_main(t: *const Task) -> usize {
+    // SAFETY: per the contract.
+    let g = unsafe { (*t).green() }.expect("a green task");
+    let l = tls::layout().expect("green threads exist only with a layout");
+    l.thread_start(g.reused);
+    // pthread_exit unwinds the frames below this one and lands in
+    // `exit_landing`, on this stack, just below this frame.
+    let sp = crate::sys::stack_pointer();
+    // SAFETY: exit_buf is this thread's; see `Green`.
+    l.arm_exit(g.tp, unsafe { &mut *g.exit_buf.get() }, sp - 8, exit_landing as extern "C" fn() -> ! as usize);
+    let r = call_start(g.start, g.arg);
+    l.thread_exit(g.tp);
+    r
+}
+
+/// Calls the thread's start routine. A frame of its own, so that
+/// `pthread_exit`'s unwinding stops right above the routine's frame.
+#[inline(never)]
+fn call_start(start: usize, arg: usize) -> usize {
+    // SAFETY: `start` is the routine pthread_create was given.
+    let f: extern "C-unwind" fn(*mut c_void) -> *mut c_void = unsafe { std::mem::transmute(start) };
+    f(arg as *mut c_void) as usize
+}
+
+/// Where `pthread_exit` lands after glibc has unwound the thread's frames
+/// (cleanup handlers and C++ destructors have run): end the thread.
+extern "C" fn exit_landing() -> ! {
+    if let Some(t) = coro::current_task() {
+        if t.green().is_some_and(|g| !g.exiting.load(Ordering::Relaxed)) {
+            t.set_result(usize::MAX); // PTHREAD_CANCELED
+        }
+    }
+    if let Some(l) = tls::layout() {
+        l.thread_exit(crate::sys::thread_pointer());
+    }
+    loop {
+        coro::suspend(Request::Exit);
+    }
+}
+
+impl Green {
+    /// The thread is ending through `pthread_exit`.
+    pub fn mark_exiting(&self) {
+        self.exiting.store(true, Ordering::Relaxed);
+    }
+
+    pub fn name(&self) -> [u8; 16] {
+        *self.name.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn set_name(&self, n: [u8; 16]) {
+        *self.name.lock().unwrap_or_else(|e| e.into_inner()) = n;
+    }
+
+    /// Keeps the stack of an ended (or not yet started) thread.
+    pub(crate) fn park_stack(&self, s: Stack) {
+        *self.parked_stack.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+    }
+    pub(crate) fn take_parked_stack(&self) -> Option<Stack> {
+        self.parked_stack.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// A green thread's task has ended (on its worker): hands the block back
+/// if nobody will join it. Ends the process if `main` had called
+/// `pthread_exit` and this was the last thread.
+pub(crate) fn ended(t: &Task, detached: bool) {
+    if detached {
+        release(t);
+    }
+    // SeqCst with main_exit: one of the two sees the other's store.
+    if LIVE.fetch_sub(1, Ordering::SeqCst) == 1 && MAIN_EXITED.load(Ordering::SeqCst) {
+        end_process();
+    }
+}
+
+/// Forgets an ended green thread and reuses its stack and descriptor.
+pub(crate) fn release(t: &Task) {
+    let Some(g) = t.green() else { return };
+    if let Some(r) = registry().as_mut() {
+        r.remove(&g.tp);
+    }
+    if let (Some(l), Some(stack)) = (tls::layout(), g.take_parked_stack()) {
+        l.give_block(tls::Block { stack, tp: g.tp, reused: true });
+    }
+}
+
+/// glibc's unwind buffer for `pthread_exit` from `main`.
+struct MainExitBuf(UnsafeCell<[u64; 13]>);
+// SAFETY: written once, by the main coroutine before it calls `main`.
+unsafe impl Sync for MainExitBuf {}
+static MAIN_EXIT_BUF: MainExitBuf = MainExitBuf(UnsafeCell::new([0; 13]));
+
+/// Called by the main coroutine just before it calls the program's `main`
+/// from the frame whose stack pointer is `sp`: a `pthread_exit` in `main`
+/// then unwinds `main`'s frames (its cleanup handlers and destructors run)
+/// and lands in [`main_exit`].
+pub fn arm_main_exit(sp: usize) {
+    if let Some(l) = tls::layout() {
+        // SAFETY: only the main coroutine, once, writes the buffer.
+        let buf = unsafe { &mut *MAIN_EXIT_BUF.0.get() };
+        l.arm_exit(crate::sys::thread_pointer(), buf, sp, main_exit_landing as extern "C" fn() -> ! as usize);
+    }
+}
+
+extern "C" fn main_exit_landing() -> ! {
+    main_exit()
+}
+
+/// `pthread_exit` from `main` (a non-green coroutine): key destructors run,
+/// and the process lives on until the last green thread ends.
+pub fn main_exit() -> ! {
+    keys::run_destructors();
+    MAIN_EXITED.store(true, Ordering::SeqCst);
+    if LIVE.load(Ordering::SeqCst) == 0 {
+        end_process();
+    }
+    loop {
+        coro::suspend(Request::Park);
+    }
+}

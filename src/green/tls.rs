@@ -1,0 +1,490 @@
+//! A glibc thread descriptor and static TLS block for each green thread.
+//!
+//! Each green thread gets what glibc gives a thread: a `struct pthread`
+//! with the static TLS blocks below it, laid out at the top of its own
+//! stack as glibc lays out a thread's stack, and the worker points the FS
+//! base at it (`wrfsbase`) while the green thread runs. So errno,
+//! `__thread`, C++ `thread_local`, Rust `thread_local!`, pthread keys and
+//! malloc's per-thread cache are the green thread's own, and an address of
+//! any of them that compiled code keeps across a call stays valid even when
+//! the green thread resumes on another worker (design notes, fact 13).
+//!
+//! `struct pthread` is private to glibc. [`layout`] learns the few offsets
+//! it needs from glibc's own debugger descriptors (`_thread_db_*`) and
+//! checks each against the running thread's real descriptor; when one does
+//! not match, green threads are off and `pthread_create` makes OS threads.
+//! Validated on glibc 2.36 (Debian 12), x86_64.
+
+use std::sync::{Mutex, OnceLock};
+
+use libc::{c_char, c_void};
+
+use crate::coro::{stack, Stack};
+
+/// `PTHREAD_KEY_2NDLEVEL_SIZE` x `sizeof(struct pthread_key_data)`: the
+/// first block of key values sits just before the `specific` array.
+const SPECIFIC_1STBLOCK_BYTES: usize = 32 * 16;
+/// Entries of the `specific` array (`PTHREAD_KEY_1STLEVEL_SIZE`).
+const SPECIFIC_ENTRIES: usize = 32;
+/// `TLS_DTV_UNALLOCATED`.
+const DTV_UNALLOCATED: usize = usize::MAX;
+/// Green blocks kept per stack size for reuse.
+const POOL_KEEP: usize = 4096;
+
+type AllocateTls = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
+type DeallocateTls = unsafe extern "C" fn(*mut c_void, bool);
+type VoidFn = unsafe extern "C" fn();
+
+/// A module's static TLS block, for re-initialising a reused descriptor.
+struct Module {
+    /// Distance below the thread pointer.
+    offset: usize,
+    image: usize,
+    filesz: usize,
+    memsz: usize,
+}
+
+/// What we know about glibc's thread descriptor.
+pub struct Layout {
+    pthread_size: usize,
+    static_size: usize,
+    static_align: usize,
+    off_list: usize,
+    off_tid: usize,
+    off_robust: usize,
+    off_cleanup_jmp_buf: usize,
+    off_specific: usize,
+    /// Offset of the rseq area's cpu_id from the thread pointer, if rseq is on.
+    off_rseq_cpu: Option<isize>,
+    robust_futex_offset: usize,
+    /// Offsets of the runtime's own thread-locals (see `coro`, `worker`).
+    off_current: isize,
+    off_local: isize,
+    pub fast_fs: bool,
+    allocate_tls: AllocateTls,
+    deallocate_tls: DeallocateTls,
+    ctype_init: VoidFn,
+    call_tls_dtors: Option<VoidFn>,
+    /// Static TLS modules except libc's (whose block keeps malloc's
+    /// per-thread cache across reuse).
+    modules: Vec<Module>,
+}
+
+static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
+
+/// The descriptor layout, learned on first use from the calling thread's
+/// own (real) descriptor; None when green threads cannot be used here.
+pub fn layout() -> Option<&'static Layout> {
+    LAYOUT
+        .get_or_init(|| {
+            // SAFETY: called on a thread with a real glibc descriptor (the
+            // first pthread_create cannot come from a green thread).
+            let l = unsafe { learn() };
+            if let Err(why) = &l {
+                crate::diag!("green threads are off ({why}); pthread_create makes OS threads (as OPENCORO_THREADS=os)");
+            }
+            l.ok()
+        })
+        .as_ref()
+}
+
+fn private_sym(name: &str) -> Result<*mut c_void, String> {
+    let c = std::ffi::CString::new(name).map_err(|_| "bad name".to_string())?;
+    // SAFETY: NUL-terminated strings; dlvsym has no other precondition.
+    let p = unsafe { libc::dlvsym(libc::RTLD_DEFAULT, c.as_ptr(), c"GLIBC_PRIVATE".as_ptr()) };
+    if p.is_null() {
+        Err(format!("glibc has no {name}"))
+    } else {
+        Ok(p)
+    }
+}
+
+/// A `_thread_db_*` field descriptor: (bits, count, offset).
+fn db_field(name: &str, bits: u32) -> Result<usize, String> {
+    let p = private_sym(name)? as *const u32;
+    // SAFETY: glibc's descriptors are three u32s.
+    let (b, _n, off) = unsafe { (*p, *p.add(1), *p.add(2)) };
+    if b != bits {
+        return Err(format!("{name} has {b} bits, expected {bits}"));
+    }
+    Ok(off as usize)
+}
+
+unsafe fn learn() -> Result<Layout, String> {
+    let tp = crate::sys::thread_pointer();
+    let rd = |off: usize| -> usize {
+        // SAFETY: offsets checked to lie inside the descriptor by the caller.
+        unsafe { *((tp + off) as *const usize) }
+    };
+    let size_p = private_sym("_thread_db_sizeof_pthread")? as *const u32;
+    // SAFETY: a u32 descriptor.
+    let pthread_size = unsafe { *size_p } as usize;
+    if !(1024..=16384).contains(&pthread_size) {
+        return Err(format!("struct pthread of {pthread_size} bytes"));
+    }
+    let off_list = db_field("_thread_db_pthread_list", 128)?;
+    let off_tid = db_field("_thread_db_pthread_tid", 32)?;
+    let off_specific = db_field("_thread_db_pthread_specific", 64 * SPECIFIC_ENTRIES as u32)?;
+    let within = |off: usize, len: usize| off + len <= pthread_size;
+    if !within(off_list, 16) || !within(off_tid, 4) || !within(off_specific, 8 * SPECIFIC_ENTRIES) {
+        return Err("descriptor offsets out of range".into());
+    }
+    if rd(0) != tp || rd(0x10) != tp {
+        return Err("the thread pointer does not point to itself".into());
+    }
+    // SAFETY: off_tid is inside the descriptor.
+    let tid = unsafe { *((tp + off_tid) as *const i32) };
+    if tid != crate::sys::gettid() {
+        return Err("the descriptor's tid is not the thread's".into());
+    }
+    // robust_prev and robust_head follow tid (and an unused pid), both
+    // pointing at robust_head while no robust mutex is held.
+    let off_robust = off_tid + 16;
+    if rd(off_robust) != tp + off_robust || rd(off_tid + 8) != tp + off_robust {
+        return Err("robust list head not where expected".into());
+    }
+    if off_specific < SPECIFIC_1STBLOCK_BYTES || rd(off_specific) != tp + off_specific - SPECIFIC_1STBLOCK_BYTES {
+        return Err("key data not where expected".into());
+    }
+    // cleanup_jmp_buf: register a cancellation buffer and see which word
+    // of the descriptor now points at it.
+    let mut probe = [0u64; 16];
+    // SAFETY: exported (GLIBC_2.3.3) pair; the buffer outlives the pair.
+    unsafe {
+        __pthread_register_cancel(probe.as_mut_ptr().cast());
+    }
+    let hits: Vec<usize> = (0..pthread_size / 8).map(|i| i * 8).filter(|&o| rd(o) == probe.as_ptr() as usize).collect();
+    // SAFETY: as above.
+    unsafe { __pthread_unregister_cancel(probe.as_mut_ptr().cast()) };
+    let [off_cleanup_jmp_buf] = hits[..] else {
+        return Err("cannot find cleanup_jmp_buf".into());
+    };
+    let mut static_size = 0usize;
+    let mut static_align = 0usize;
+    let info: unsafe extern "C" fn(*mut usize, *mut usize) =
+        // SAFETY: `void _dl_get_tls_static_info(size_t *, size_t *)`.
+        unsafe { std::mem::transmute(private_sym("_dl_get_tls_static_info")?) };
+    // SAFETY: two out-pointers.
+    unsafe { info(&mut static_size, &mut static_align) };
+    if static_size < pthread_size || !static_align.is_power_of_two() || static_align > 4096 {
+        return Err(format!("static TLS of {static_size} bytes aligned {static_align}"));
+    }
+    // SAFETY: the signatures of these glibc-private functions (2.36).
+    let (allocate_tls, deallocate_tls, ctype_init) = unsafe {
+        (
+            std::mem::transmute::<*mut c_void, AllocateTls>(private_sym("_dl_allocate_tls")?),
+            std::mem::transmute::<*mut c_void, DeallocateTls>(private_sym("_dl_deallocate_tls")?),
+            std::mem::transmute::<*mut c_void, VoidFn>(private_sym("__ctype_init")?),
+        )
+    };
+    // SAFETY: as above.
+    let call_tls_dtors = private_sym("__call_tls_dtors").ok().map(|p| unsafe { std::mem::transmute::<*mut c_void, VoidFn>(p) });
+    // SAFETY: glibc 2.35+ exports these two; absent, rseq is not used.
+    let off_rseq_cpu = unsafe {
+        let off = libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_offset".as_ptr()) as *const isize;
+        let size = libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_size".as_ptr()) as *const u32;
+        (!off.is_null() && !size.is_null() && *size >= 8).then(|| *off + 4)
+    };
+    let off_current = crate::coro::current_slot() as isize - tp as isize;
+    let off_local = crate::sched::worker::local_slot() as isize - tp as isize;
+    let in_static = |o: isize| o < 0 && (-o) as usize <= static_size;
+    if !in_static(off_current) || !in_static(off_local) {
+        return Err("the runtime's thread-locals are not in static TLS".into());
+    }
+    let modules = static_modules(tp, static_size);
+    crate::debug!(
+        "green threads: struct pthread {pthread_size} B, static TLS {static_size} B, {} modules to reset on reuse",
+        modules.len()
+    );
+    Ok(Layout {
+        pthread_size,
+        static_size,
+        static_align,
+        off_list,
+        off_tid,
+        off_robust,
+        off_cleanup_jmp_buf,
+        off_specific,
+        off_rseq_cpu,
+        robust_futex_offset: rd(off_robust + 8),
+        off_current,
+        off_local,
+        fast_fs: crate::sys::has_fsgsbase(),
+        allocate_tls,
+        deallocate_tls,
+        ctype_init,
+        call_tls_dtors,
+        modules,
+    })
+}
+
+extern "C" {
+    fn __pthread_register_cancel(buf: *mut c_void);
+    fn __pthread_unregister_cancel(buf: *mut c_void);
+}
+
+/// The static TLS modules of the process except libc's.
+fn static_modules(tp: usize, static_size: usize) -> Vec<Module> {
+    struct Acc {
+        tp: usize,
+        static_size: usize,
+        errno: usize,
+        out: Vec<Module>,
+    }
+    unsafe extern "C" fn each(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> libc::c_int {
+        // SAFETY: dl_iterate_phdr passes a valid info and our own Acc.
+        let (info, acc) = unsafe { (&*info, &mut *(data as *mut Acc)) };
+        let block = info.dlpi_tls_data as usize;
+        if info.dlpi_tls_modid == 0 || block == 0 || block >= acc.tp || acc.tp - block > acc.static_size {
+            return 0;
+        }
+        for i in 0..info.dlpi_phnum as usize {
+            // SAFETY: dlpi_phdr has dlpi_phnum entries.
+            let ph = unsafe { &*info.dlpi_phdr.add(i) };
+            if ph.p_type != libc::PT_TLS {
+                continue;
+            }
+            let memsz = ph.p_memsz as usize;
+            if (block..block + memsz).contains(&acc.errno) {
+                return 0; // libc: keep its block (malloc's tcache lives there)
+            }
+            acc.out.push(Module {
+                offset: acc.tp - block,
+                image: info.dlpi_addr as usize + ph.p_vaddr as usize,
+                filesz: ph.p_filesz as usize,
+                memsz,
+            });
+        }
+        0
+    }
+    // SAFETY: __errno_location has no preconditions.
+    let errno = unsafe { libc::__errno_location() } as usize;
+    let mut acc = Acc { tp, static_size, errno, out: Vec::new() };
+    // SAFETY: the callback matches dl_iterate_phdr's contract.
+    unsafe { libc::dl_iterate_phdr(Some(each), &mut acc as *mut Acc as *mut c_void) };
+    acc.out
+}
+
+/// A green thread's stack with its descriptor at the top.
+pub struct Block {
+    pub stack: Stack,
+    /// The descriptor (`pthread_t`, the thread pointer).
+    pub tp: usize,
+    /// Used by an earlier green thread (its libc TLS block is kept).
+    pub reused: bool,
+}
+
+/// Finished threads' blocks by size class, for reuse.
+static POOL: Mutex<Vec<(usize, Vec<Block>)>> = Mutex::new(Vec::new());
+
+impl Layout {
+    fn reserve(&self) -> usize {
+        self.static_size + self.static_align
+    }
+
+    /// A block with a stack of at least `size` bytes below the descriptor,
+    /// which is ready for a new thread with kernel-style id `tid`.
+    pub fn take_block(&self, size: usize, tid: i32) -> Result<Block, i32> {
+        let class = stack::round_size(size + self.reserve());
+        let pooled = {
+            let mut p = POOL.lock().unwrap_or_else(|e| e.into_inner());
+            p.iter_mut().find(|(c, _)| *c == class).and_then(|(_, v)| v.pop())
+        };
+        let b = match pooled {
+            Some(mut b) => {
+                // SAFETY: the block's descriptor was made by `fresh` and its
+                // thread has ended.
+                unsafe { self.reset(&mut b) };
+                b
+            }
+            None => self.fresh(class)?,
+        };
+        // SAFETY: b.tp is an allocated descriptor nobody runs on.
+        unsafe { self.init_descriptor(b.tp, tid) };
+        Ok(b)
+    }
+
+    fn fresh(&self, class: usize) -> Result<Block, i32> {
+        let mut st = stack::pool().take(class).map_err(|e| e.0)?;
+        let full_top = st.full_top();
+        let tp = (full_top - self.pthread_size) & !(self.static_align - 1);
+        let tls_start = tp + self.pthread_size - self.static_size;
+        st.reserve_top(full_top - tls_start);
+        // SAFETY: [tp, tp + pthread_size) lies in the reserved top of a
+        // stack we own.
+        unsafe { std::ptr::write_bytes(tp as *mut u8, 0, self.pthread_size) };
+        // SAFETY: glibc lays out the static TLS below tp, inside the
+        // reservation, and allocates the dtv.
+        if unsafe { (self.allocate_tls)(tp as *mut c_void) }.is_null() {
+            stack::pool().give(st);
+            return Err(libc::ENOMEM);
+        }
+        Ok(Block { stack: st, tp, reused: false })
+    }
+
+    /// Makes a used descriptor fresh: its modules' TLS back to their
+    /// initial images (libc's block keeps malloc's cache; see `Module`),
+    /// dynamically allocated TLS freed, the descriptor cleared.
+    unsafe fn reset(&self, b: &mut Block) {
+        let tp = b.tp;
+        for m in &self.modules {
+            let dst = (tp - m.offset) as *mut u8;
+            // SAFETY: the module's block lies in this descriptor's static TLS.
+            unsafe {
+                std::ptr::copy_nonoverlapping(m.image as *const u8, dst, m.filesz);
+                std::ptr::write_bytes(dst.add(m.filesz), 0, m.memsz - m.filesz);
+            }
+        }
+        // SAFETY: tp+8 is the dtv pointer; dtv[-1] holds its length; each
+        // entry is (value, to_free). Dynamically allocated blocks have to_free.
+        unsafe {
+            let dtv = *((tp + 8) as *const *mut usize);
+            let len = *dtv.sub(2);
+            for i in 1..=len {
+                let e = dtv.add(2 * i);
+                if *e.add(1) != 0 {
+                    libc::free(*e.add(1) as *mut c_void);
+                    *e = DTV_UNALLOCATED;
+                    *e.add(1) = 0;
+                }
+            }
+            // Clear the descriptor past its header (keep tcb, dtv, self).
+            std::ptr::write_bytes((tp + 24) as *mut u8, 0, self.pthread_size - 24);
+        }
+        b.reused = true;
+    }
+
+    /// Fills in the fields glibc reads on a running thread.
+    unsafe fn init_descriptor(&self, tp: usize, tid: i32) {
+        let me = crate::sys::thread_pointer();
+        let w = |off: usize, v: usize| {
+            // SAFETY: off lies inside the descriptor (checked in `learn`).
+            unsafe { *((tp + off) as *mut usize) = v }
+        };
+        w(0, tp); // header.tcb
+        w(0x10, tp); // header.self
+        // SAFETY: header.multiple_threads is an int at 0x18.
+        unsafe { *((tp + 0x18) as *mut i32) = 1 };
+        // header.stack_guard and pointer_guard: the process's values.
+        // SAFETY: both are words of the calling thread's header.
+        unsafe {
+            w(0x28, *((me + 0x28) as *const usize));
+            w(0x30, *((me + 0x30) as *const usize));
+        }
+        w(self.off_list, tp + self.off_list);
+        w(self.off_list + 8, tp + self.off_list);
+        // SAFETY: tid is an int.
+        unsafe { *((tp + self.off_tid) as *mut i32) = tid };
+        w(self.off_tid + 8, tp + self.off_robust);
+        w(self.off_robust, tp + self.off_robust);
+        w(self.off_robust + 8, self.robust_futex_offset);
+        w(self.off_specific, tp + self.off_specific - SPECIFIC_1STBLOCK_BYTES);
+        if let Some(off) = self.off_rseq_cpu {
+            // SAFETY: inside the descriptor; -1 = not registered, so
+            // sched_getcpu asks the kernel.
+            unsafe { *((tp as isize + off) as *mut i32) = -1 };
+        }
+    }
+
+    /// Returns a finished green thread's block for reuse.
+    pub fn give_block(&self, b: Block) {
+        let class = b.stack.class();
+        let mut p = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let i = match p.iter().position(|(c, _)| *c == class) {
+            Some(i) => i,
+            None => {
+                p.push((class, Vec::new()));
+                p.len() - 1
+            }
+        };
+        if p[i].1.len() < POOL_KEEP {
+            p[i].1.push(b);
+            return;
+        }
+        drop(p);
+        // SAFETY: the descriptor is unused; the dtv and dynamic TLS are
+        // freed, the memory itself is the stack's, which goes back to the pool.
+        unsafe { (self.deallocate_tls)(b.tp as *mut c_void, false) };
+        stack::pool().give(b.stack);
+    }
+
+    /// Publishes `task` as CURRENT in the green thread's own TLS (it never
+    /// changes for its whole life).
+    pub fn set_current(&self, tp: usize, task: usize) {
+        // SAFETY: the slot lies in this descriptor's static TLS (checked).
+        unsafe { *((tp as isize + self.off_current) as *mut usize) = task };
+    }
+
+    /// Publishes the worker about to run the green thread in its TLS.
+    #[inline]
+    pub fn set_local(&self, tp: usize, local: usize) {
+        // SAFETY: as in set_current.
+        unsafe { *((tp as isize + self.off_local) as *mut usize) = local };
+    }
+
+    /// First steps on a new green thread's own descriptor.
+    pub fn thread_start(&self, reused: bool) {
+        if reused {
+            // The locale pointer lives in libc's kept block.
+            // SAFETY: LC_GLOBAL_LOCALE ((locale_t) -1) is always valid.
+            unsafe { libc::uselocale(-1isize as libc::locale_t) };
+        }
+        // SAFETY: sets this thread's ctype table pointers.
+        unsafe { (self.ctype_init)() };
+    }
+
+    /// Points the descriptor's `cleanup_jmp_buf` at `buf`, which
+    /// `pthread_exit`'s forced unwinding jumps to once it has unwound the
+    /// frames below stack address `sp`: there, `landing` takes over on the
+    /// stack at `sp`. glibc mangles the saved rbp, rsp and pc with the
+    /// pointer guard.
+    pub fn arm_exit(&self, tp: usize, buf: &mut [u64; 13], sp: usize, landing: usize) {
+        let guard = crate::sys::thread_pointer_word(0x30);
+        let mangle = |v: usize| ((v ^ guard).rotate_left(0x11)) as u64;
+        *buf = [0; 13];
+        buf[1] = mangle(0); // rbp
+        buf[6] = mangle(sp); // rsp
+        buf[7] = mangle(landing); // pc
+        // SAFETY: off_cleanup_jmp_buf was found in `learn`.
+        unsafe { *((tp + self.off_cleanup_jmp_buf) as *mut usize) = buf.as_ptr() as usize };
+    }
+
+    /// What glibc does when a thread ends: `thread_local` destructors, then
+    /// pthread key destructors, then freeing the second-level key arrays.
+    /// Runs on the ending green thread itself.
+    pub fn thread_exit(&self, tp: usize) {
+        if let Some(f) = self.call_tls_dtors {
+            // SAFETY: runs this thread's registered TLS destructors.
+            unsafe { f() };
+        }
+        super::keys::run_destructors();
+        for i in 1..SPECIFIC_ENTRIES {
+            let slot = (tp + self.off_specific + 8 * i) as *mut *mut c_void;
+            // SAFETY: inside the descriptor; glibc callocs these blocks.
+            unsafe {
+                if !(*slot).is_null() {
+                    libc::free(*slot);
+                    *slot = std::ptr::null_mut();
+                }
+            }
+        }
+    }
+}
+
+/// `name` as the kernel's comm of the calling OS thread (PR_GET_NAME).
+pub fn os_thread_name() -> [u8; 16] {
+    let mut buf = [0u8; 16];
+    // SAFETY: PR_GET_NAME writes at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_GET_NAME, buf.as_mut_ptr() as *mut c_char) };
+    buf
+}
+
+/// The calling thread's id as glibc records it in its descriptor (a green
+/// thread's made-up id; a worker's real one).
+pub fn self_tid() -> i32 {
+    match layout() {
+        // SAFETY: the running thread's descriptor; off_tid checked.
+        Some(l) => unsafe { *((crate::sys::thread_pointer() + l.off_tid) as *const i32) },
+        None => crate::sys::gettid(),
+    }
+}
