@@ -15,6 +15,7 @@
 //! not match, green threads are off and `pthread_create` makes OS threads.
 //! Validated on glibc 2.36 (Debian 12), x86_64.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use libc::{c_char, c_void};
@@ -28,6 +29,8 @@ const SPECIFIC_1STBLOCK_BYTES: usize = 32 * 16;
 const SPECIFIC_ENTRIES: usize = 32;
 /// `TLS_DTV_UNALLOCATED`.
 const DTV_UNALLOCATED: usize = usize::MAX;
+/// Bytes kept free between a green thread's TLS and its stack.
+const TLS_MARGIN: usize = 64;
 /// Green blocks kept per stack size for reuse.
 const POOL_KEEP: usize = 4096;
 
@@ -68,6 +71,13 @@ pub struct Layout {
     /// Static TLS modules except libc's (whose block keeps malloc's
     /// per-thread cache across reuse).
     modules: Vec<Module>,
+    /// Offset of `l_tls_offset` in `struct link_map`.
+    off_l_tls_offset: usize,
+    /// Bytes of static TLS below the thread pointer that modules use (the
+    /// rest of glibc's static TLS area is surplus for libraries `dlopen`ed
+    /// later), and the loader's load count when it was measured.
+    used: AtomicUsize,
+    loads: AtomicU64,
 }
 
 static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
@@ -192,6 +202,7 @@ unsafe fn learn() -> Result<Layout, String> {
         return Err("the runtime's thread-locals are not in static TLS".into());
     }
     let modules = static_modules(tp, static_size);
+    let off_l_tls_offset = db_field("_thread_db_link_map_l_tls_offset", 64)?;
     crate::debug!(
         "green threads: struct pthread {pthread_size} B, static TLS {static_size} B, {} modules to reset on reuse",
         modules.len()
@@ -215,7 +226,24 @@ unsafe fn learn() -> Result<Layout, String> {
         ctype_init,
         call_tls_dtors,
         modules,
+        off_l_tls_offset,
+        used: AtomicUsize::new(static_size - pthread_size),
+        loads: AtomicU64::new(0),
     })
+}
+
+/// The public head of `struct r_debug` and `struct link_map` (link.h).
+#[repr(C)]
+struct RDebug {
+    r_version: libc::c_int,
+    r_map: *const LinkMap,
+}
+#[repr(C)]
+struct LinkMap {
+    l_addr: usize,
+    l_name: *const c_char,
+    l_ld: *const c_void,
+    l_next: *const LinkMap,
 }
 
 extern "C" {
@@ -290,6 +318,15 @@ impl Layout {
             let mut p = POOL.lock().unwrap_or_else(|e| e.into_inner());
             p.iter_mut().find(|(c, _)| *c == class).and_then(|(_, v)| v.pop())
         };
+        let pooled = pooled.and_then(|b| {
+            if b.tp - b.stack.top() >= self.tls_used() + TLS_MARGIN {
+                return Some(b);
+            }
+            // A library loaded since claimed static TLS this block's stack
+            // would overlap.
+            self.destroy(b);
+            None
+        });
         let b = match pooled {
             Some(mut b) => {
                 // SAFETY: the block's descriptor was made by `fresh` and its
@@ -308,8 +345,13 @@ impl Layout {
         let mut st = stack::pool().take(class).map_err(|e| e.0)?;
         let full_top = st.full_top();
         let tp = (full_top - self.pthread_size) & !(self.static_align - 1);
-        let tls_start = tp + self.pthread_size - self.static_size;
-        st.reserve_top(full_top - tls_start);
+        // The stack begins right below the static TLS that modules use,
+        // not below glibc's whole static TLS area: the surplus is reserved
+        // for libraries dlopened later, and `take_block` checks that none
+        // has claimed more of it than this block leaves free. So a thread
+        // that blocks early touches one page for descriptor, TLS and stack
+        // together, as a native thread does.
+        st.reserve_top(full_top - (tp - self.tls_used() - TLS_MARGIN));
         // SAFETY: [tp, tp + pthread_size) lies in the reserved top of a
         // stack we own.
         unsafe { std::ptr::write_bytes(tp as *mut u8, 0, self.pthread_size) };
@@ -402,10 +444,54 @@ impl Layout {
             return;
         }
         drop(p);
+        self.destroy(b);
+    }
+
+    fn destroy(&self, b: Block) {
         // SAFETY: the descriptor is unused; the dtv and dynamic TLS are
         // freed, the memory itself is the stack's, which goes back to the pool.
         unsafe { (self.deallocate_tls)(b.tp as *mut c_void, false) };
         stack::pool().give(b.stack);
+    }
+
+    /// Bytes of static TLS below the thread pointer in use by modules,
+    /// measured again whenever the loader has loaded something since.
+    fn tls_used(&self) -> usize {
+        struct Acc<'a> {
+            l: &'a Layout,
+        }
+        unsafe extern "C" fn first(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> libc::c_int {
+            // SAFETY: dl_iterate_phdr passes a valid info and our Acc; the
+            // loader lock is held, so the link map list is stable.
+            let (info, acc) = unsafe { (&*info, &*(data as *const Acc)) };
+            let l = acc.l;
+            if l.loads.load(Ordering::Relaxed) == info.dlpi_adds {
+                return 1;
+            }
+            let max = l.static_size - l.pthread_size;
+            let mut used = 0usize;
+            // SAFETY: _r_debug is the loader's public list of link maps.
+            unsafe {
+                let r = libc::dlsym(libc::RTLD_DEFAULT, c"_r_debug".as_ptr()) as *const RDebug;
+                let mut m = if r.is_null() { std::ptr::null() } else { (*r).r_map };
+                while !m.is_null() {
+                    let off = *((m as usize + l.off_l_tls_offset) as *const usize);
+                    if off <= max {
+                        used = used.max(off);
+                    } else if off != usize::MAX {
+                        used = max; // unexpected: assume the worst
+                    }
+                    m = (*m).l_next;
+                }
+            }
+            l.used.store(used, Ordering::Relaxed);
+            l.loads.store(info.dlpi_adds, Ordering::Relaxed);
+            1
+        }
+        let acc = Acc { l: self };
+        // SAFETY: the callback matches dl_iterate_phdr's contract.
+        unsafe { libc::dl_iterate_phdr(Some(first), &acc as *const Acc as *mut c_void) };
+        self.used.load(Ordering::Relaxed)
     }
 
     /// Publishes `task` as CURRENT in the green thread's own TLS (it never
