@@ -11,9 +11,11 @@
 #
 # Helper programs are built into target/opencoro-programs/: the Rust programs
 # in tests/rust/progs/ (rustc -O; a "//! expect-status: N" line gives the
-# status the program exits with, default 0) and the C and C++ programs in
-# tests/programs/ (sleep_for.cpp, cxx_threads.cpp, thread_echo.c,
-# mutex_across_read.c).
+# status the program exits with, default 0; each "//! variant: SUFFIX K=V ..."
+# line runs it again as rust_NAME_SUFFIX with that environment) and the C and
+# C++ programs in tests/programs/ (sleep_for.cpp, cxx_threads.cpp, thread_echo.c,
+# mutex_across_read.c, dlopen_static_tls.c and the two builds of the library
+# it loads, dlopen_static_tls_lib.c).
 set -u
 cd "$(dirname "$0")/.." || exit 0
 ROOT=$PWD
@@ -235,13 +237,38 @@ if { wanted mutex_across_read || wanted mutex_across_read_1worker; } &&
     check mutex_across_read 0 "'$BUILD/mutex_across_read'"
     check mutex_across_read_1worker 0 "OPENCORO_WORKERS=1 '$BUILD/mutex_across_read'"
 fi
+# a library with initial-exec TLS dlopened after threads exist, then used by
+# threads created after the dlopen (dlopen_static_tls.c says what is
+# checked): a 136-byte variable; the same with a second wave of threads on
+# reused stacks and descriptors; an 8-byte variable (small enough to fit
+# where a thread made before the dlopen would have it).
+if { wanted dlopen_static_tls || wanted dlopen_static_tls_reuse || wanted dlopen_static_tls_small; } &&
+    build dlopen_static_tls_lib.so gcc -O2 -shared -fPIC -o "$BUILD/dlopen_static_tls_lib.so" tests/programs/dlopen_static_tls_lib.c &&
+    build dlopen_static_tls_small.so gcc -O2 -shared -fPIC -DDLS_SMALL -o "$BUILD/dlopen_static_tls_small.so" tests/programs/dlopen_static_tls_lib.c &&
+    build dlopen_static_tls gcc -O2 -pthread -o "$BUILD/dlopen_static_tls" tests/programs/dlopen_static_tls.c; then
+    check dlopen_static_tls 0 "'$BUILD/dlopen_static_tls' '$BUILD/dlopen_static_tls_lib.so'"
+    check dlopen_static_tls_reuse 0 "'$BUILD/dlopen_static_tls' '$BUILD/dlopen_static_tls_lib.so' reuse"
+    check dlopen_static_tls_small 0 "'$BUILD/dlopen_static_tls' '$BUILD/dlopen_static_tls_small.so'"
+fi
 for src in tests/rust/progs/*.rs; do
     [ -f "$src" ] || continue
     name=rust_$(basename "$src" .rs)
-    wanted "$name" || continue
+    # "//! variant: SUFFIX K=V ..." lines: the program runs again as
+    # NAME_SUFFIX with that environment (natively it changes nothing)
+    variants=$(sed -n 's|^//! *variant: *||p' "$src")
+    any=no
+    wanted "$name" && any=yes
+    while read -r suffix vars; do
+        [ -n "$suffix" ] && wanted "${name}_$suffix" && any=yes
+    done <<<"$variants"
+    [ "$any" = yes ] || continue
     if build "$name" rustc -O --edition 2021 -o "$BUILD/$name" "$src"; then
         want=$(sed -n 's|^//! *expect-status: *||p' "$src" | head -n1)
         check "$name" "${want:-0}" "'$BUILD/$name'"
+        while read -r suffix vars; do
+            [ -n "$suffix" ] || continue
+            check "${name}_$suffix" "${want:-0}" "$vars '$BUILD/$name'"
+        done <<<"$variants"
     fi
 done
 

@@ -27,8 +27,6 @@ use crate::coro::{stack, Stack};
 const SPECIFIC_1STBLOCK_BYTES: usize = 32 * 16;
 /// Entries of the `specific` array (`PTHREAD_KEY_1STLEVEL_SIZE`).
 const SPECIFIC_ENTRIES: usize = 32;
-/// `TLS_DTV_UNALLOCATED`.
-const DTV_UNALLOCATED: usize = usize::MAX;
 /// Bytes kept free between a green thread's TLS and its stack.
 const TLS_MARGIN: usize = 64;
 /// Green blocks kept per stack size for reuse.
@@ -36,15 +34,18 @@ const POOL_KEEP: usize = 4096;
 
 type AllocateTls = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
 type DeallocateTls = unsafe extern "C" fn(*mut c_void, bool);
+type AllocateTlsInit = unsafe extern "C" fn(*mut c_void, bool) -> *mut c_void;
 type VoidFn = unsafe extern "C" fn();
 
-/// A module's static TLS block, for re-initialising a reused descriptor.
-struct Module {
+/// libc's static TLS block: kept across the reuse of a descriptor (it
+/// holds malloc's per-thread cache, which glibc frees only from its own
+/// thread exit path).
+struct LibcBlock {
     /// Distance below the thread pointer.
     offset: usize,
-    image: usize,
-    filesz: usize,
-    memsz: usize,
+    size: usize,
+    /// errno's distance below the thread pointer (reset to 0 on reuse).
+    errno: usize,
 }
 
 /// What we know about glibc's thread descriptor.
@@ -68,9 +69,8 @@ pub struct Layout {
     deallocate_tls: DeallocateTls,
     ctype_init: VoidFn,
     call_tls_dtors: Option<VoidFn>,
-    /// Static TLS modules except libc's (whose block keeps malloc's
-    /// per-thread cache across reuse).
-    modules: Vec<Module>,
+    allocate_tls_init: AllocateTlsInit,
+    libc_block: LibcBlock,
     /// Offset of `l_tls_offset` in `struct link_map`.
     off_l_tls_offset: usize,
     /// Bytes of static TLS below the thread pointer that modules use (the
@@ -201,12 +201,11 @@ unsafe fn learn() -> Result<Layout, String> {
     if !in_static(off_current) || !in_static(off_local) {
         return Err("the runtime's thread-locals are not in static TLS".into());
     }
-    let modules = static_modules(tp, static_size);
+    let libc_block = libc_block(tp, static_size).ok_or("cannot find libc's TLS block")?;
     let off_l_tls_offset = db_field("_thread_db_link_map_l_tls_offset", 64)?;
-    crate::debug!(
-        "green threads: struct pthread {pthread_size} B, static TLS {static_size} B, {} modules to reset on reuse",
-        modules.len()
-    );
+    // SAFETY: `void *_dl_allocate_tls_init (void *, bool)` (2.36).
+    let allocate_tls_init = unsafe { std::mem::transmute::<*mut c_void, AllocateTlsInit>(private_sym("_dl_allocate_tls_init")?) };
+    crate::debug!("green threads: struct pthread {pthread_size} B, static TLS {static_size} B");
     Ok(Layout {
         pthread_size,
         static_size,
@@ -225,7 +224,8 @@ unsafe fn learn() -> Result<Layout, String> {
         deallocate_tls,
         ctype_init,
         call_tls_dtors,
-        modules,
+        allocate_tls_init,
+        libc_block,
         off_l_tls_offset,
         used: AtomicUsize::new(static_size - pthread_size),
         loads: AtomicU64::new(0),
@@ -251,13 +251,13 @@ extern "C" {
     fn __pthread_unregister_cancel(buf: *mut c_void);
 }
 
-/// The static TLS modules of the process except libc's.
-fn static_modules(tp: usize, static_size: usize) -> Vec<Module> {
+/// libc's static TLS block (the module whose block holds errno).
+fn libc_block(tp: usize, static_size: usize) -> Option<LibcBlock> {
     struct Acc {
         tp: usize,
         static_size: usize,
         errno: usize,
-        out: Vec<Module>,
+        out: Option<LibcBlock>,
     }
     unsafe extern "C" fn each(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> libc::c_int {
         // SAFETY: dl_iterate_phdr passes a valid info and our own Acc.
@@ -269,25 +269,17 @@ fn static_modules(tp: usize, static_size: usize) -> Vec<Module> {
         for i in 0..info.dlpi_phnum as usize {
             // SAFETY: dlpi_phdr has dlpi_phnum entries.
             let ph = unsafe { &*info.dlpi_phdr.add(i) };
-            if ph.p_type != libc::PT_TLS {
-                continue;
+            let size = ph.p_memsz as usize;
+            if ph.p_type == libc::PT_TLS && (block..block + size).contains(&acc.errno) {
+                acc.out = Some(LibcBlock { offset: acc.tp - block, size, errno: acc.tp - acc.errno });
+                return 1;
             }
-            let memsz = ph.p_memsz as usize;
-            if (block..block + memsz).contains(&acc.errno) {
-                return 0; // libc: keep its block (malloc's tcache lives there)
-            }
-            acc.out.push(Module {
-                offset: acc.tp - block,
-                image: info.dlpi_addr as usize + ph.p_vaddr as usize,
-                filesz: ph.p_filesz as usize,
-                memsz,
-            });
         }
         0
     }
     // SAFETY: __errno_location has no preconditions.
     let errno = unsafe { libc::__errno_location() } as usize;
-    let mut acc = Acc { tp, static_size, errno, out: Vec::new() };
+    let mut acc = Acc { tp, static_size, errno, out: None };
     // SAFETY: the callback matches dl_iterate_phdr's contract.
     unsafe { libc::dl_iterate_phdr(Some(each), &mut acc as *mut Acc as *mut c_void) };
     acc.out
@@ -364,32 +356,30 @@ impl Layout {
         Ok(Block { stack: st, tp, reused: false })
     }
 
-    /// Makes a used descriptor fresh: its modules' TLS back to their
-    /// initial images (libc's block keeps malloc's cache; see `Module`),
-    /// dynamically allocated TLS freed, the descriptor cleared.
+    /// Makes a used descriptor fresh, as glibc does for a cached stack:
+    /// dynamically allocated TLS freed, the dtv cleared, every module's TLS
+    /// back to its initial image (`_dl_allocate_tls_init`, which also
+    /// covers libraries loaded since) — except libc's block, which is kept
+    /// with its errno cleared (see [`LibcBlock`]). Then the descriptor
+    /// itself is cleared past its header.
     unsafe fn reset(&self, b: &mut Block) {
         let tp = b.tp;
-        for m in &self.modules {
-            let dst = (tp - m.offset) as *mut u8;
-            // SAFETY: the module's block lies in this descriptor's static TLS.
-            unsafe {
-                std::ptr::copy_nonoverlapping(m.image as *const u8, dst, m.filesz);
-                std::ptr::write_bytes(dst.add(m.filesz), 0, m.memsz - m.filesz);
-            }
-        }
+        let lb = &self.libc_block;
+        let mut saved = vec![0u8; lb.size];
+        // SAFETY: libc's block lies in this descriptor's static TLS.
+        unsafe { std::ptr::copy_nonoverlapping((tp - lb.offset) as *const u8, saved.as_mut_ptr(), lb.size) };
         // SAFETY: tp+8 is the dtv pointer; dtv[-1] holds its length; each
-        // entry is (value, to_free). Dynamically allocated blocks have to_free.
+        // entry is (value, to_free), as in glibc's get_cached_stack.
         unsafe {
             let dtv = *((tp + 8) as *const *mut usize);
             let len = *dtv.sub(2);
             for i in 1..=len {
-                let e = dtv.add(2 * i);
-                if *e.add(1) != 0 {
-                    libc::free(*e.add(1) as *mut c_void);
-                    *e = DTV_UNALLOCATED;
-                    *e.add(1) = 0;
-                }
+                libc::free(*dtv.add(2 * i + 1) as *mut c_void);
             }
+            std::ptr::write_bytes(dtv, 0, 2 * (len + 1));
+            (self.allocate_tls_init)(tp as *mut c_void, true);
+            std::ptr::copy_nonoverlapping(saved.as_ptr(), (tp - lb.offset) as *mut u8, lb.size);
+            *((tp - lb.errno) as *mut i32) = 0;
             // Clear the descriptor past its header (keep tcb, dtv, self).
             std::ptr::write_bytes((tp + 24) as *mut u8, 0, self.pthread_size - 24);
         }

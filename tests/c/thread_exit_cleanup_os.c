@@ -1,0 +1,7 @@
+// thread_exit_cleanup.c again with OPENCORO_THREADS=os: its threads are real OS
+// threads sharing the objects with main's coroutine under the library.
+// native: same
+// env: OPENCORO_WORKERS=2
+// timeout: 10
+// env: OPENCORO_THREADS=os
+#include "thread_exit_cleanup.c"
