@@ -3,7 +3,7 @@ CARGO   ?= cargo
 LIB     := target/release/libopencoro.so
 BUILD   := target/opencoro
 
-.PHONY: all lib demo check test-rust test-c test-programs bench bench-threads clean
+.PHONY: all lib demo check test-rust test-c test-programs bench bench-threads bench-preempt clean
 
 all: lib
 
@@ -28,6 +28,10 @@ bench: lib
 # only the green-thread figures: blocked pthreads (h), thread-per-connection echo (i)
 bench-threads: lib
 	BENCH_ONLY=h,i scripts/bench.sh
+
+# only the preemption figures: its cost on CPU-bound threads, a ticker beside busy loops (j)
+bench-preempt: lib
+	BENCH_ONLY=j scripts/bench.sh
 
 clean:
 	$(CARGO) clean

@@ -47,6 +47,16 @@
 #      connections.                                 targets: library/native
 #                                                   req/s >= 1x at 1,000,
 #                                                   >= 2x at 10,000
+#   j. preemption: its cost, a CPU-bound task's throughput under the library
+#      with OPENCORO_PREEMPT=1 vs 0 (preempt.c cpu: pthreads computing plain
+#      arithmetic for BENCH_PREEMPT_MS, default 2000, counting work units):
+#      2 threads on OPENCORO_WORKERS=1 (preemption switches between them)
+#      and one thread per worker (nothing to switch to)
+#                                                   target: loss < 2%
+#      and what it buys: a ticker (5 ms period on absolute deadlines, 2 s)
+#      beside 2 busy loops on OPENCORO_WORKERS=1 under the library
+#      (preempt.c tick): lateness p50, p99, max; natively for this machine's
+#      floor.                                       target: max < 50 ms
 #
 # Every measurement is a separate process run; the runs of all figures are
 # interleaved round by round (so machine noise hits them alike), repeated
@@ -59,8 +69,9 @@
 # BENCH_ECHO_SECS (measured window of an echo run, default 3),
 # BENCH_ECHO_CONNS (default "100 1000 10000"), BENCH_THREADS_N (h, default
 # 10000), BENCH_TECHO_CONNS (i, default "1000 10000"; the echo reps and
-# window apply), BENCH_ONLY (sections to run, e.g. "h,i"; default all;
-# `make bench-threads` runs h and i).
+# window apply), BENCH_PREEMPT_MS (j, default 2000), BENCH_ONLY (sections
+# to run, e.g. "h,i"; default all; `make bench-threads` runs h and i, `make
+# bench-preempt` j).
 set -u
 cd "$(dirname "$0")/.."
 REPS=${BENCH_REPS:-5}
@@ -92,6 +103,10 @@ FSYNC_MS=200           # ... while one writes 4 KiB + fsync for this long
 TB_N=${BENCH_THREADS_N:-10000}   # h: blocked pthreads
 TECHO_CONNS=${BENCH_TECHO_CONNS:-"1000 10000"}   # i: connections
 THREAD_SLACK=4         # h, i: OS threads allowed under the library beyond the workers
+PRE_MS=${BENCH_PREEMPT_MS:-2000}   # j: window of a CPU-throughput run
+PRE_TICK_MS=2000       # j: ticker run
+PRE_TICK_US=5000       # j: ticker period
+PRE_SPIN=2             # j: busy loops beside the ticker
 WORKERS=${OPENCORO_WORKERS:-$(nproc)}
 ONLY=${BENCH_ONLY:-}
 on() { # on SECTION: true when SECTION (a letter) is to be run
@@ -107,7 +122,7 @@ if on a; then
 fi
 mkdir -p "$OUT"
 $CC -O2 -Wall -Ipreload -o "$BENCH" scripts/bench/bench.c -ldl -lpthread || { echo "bench.sh: building bench.c failed" >&2; exit 1; }
-for prog in echo_server epoll_server loadgen latency fsync_tick threads_blocked thread_echo_server; do
+for prog in echo_server epoll_server loadgen latency fsync_tick threads_blocked thread_echo_server preempt; do
     $CC -O2 -Wall -Ipreload -o "$OUT/$prog" "scripts/bench/$prog.c" -ldl -lpthread \
         || { echo "bench.sh: building $prog.c failed" >&2; exit 1; }
 done
@@ -239,6 +254,8 @@ LAT_KEYS=median_us,p99_us,max_us
 FS_KEYS=worst_late_ms,p99_late_ms,median_late_ms,fsyncs,fsync_total_ms,fsync_max_ms,probe_fsync_us
 TB_KEYS=ok,lib,sockets,os_threads,hwm_kib,memavail_drop_kib,memavail_raw_drop_kib,anon_kib,kstack_kib,pagetables_kib,sunreclaim_kib,wall_ms,create_ms,block_ms,wake_join_ms
 TECHO_KEYS=$ECHO_KEYS,server_threads,server_hwm_kib,server_lib,memavail_drop_kib
+PRE_KEYS=units_per_s,min_share,max_share,lib
+PRE_TICK_KEYS=p50_ms,p99_ms,max_ms,min_spins,lib
 
 echo "== measuring: $REPS rounds, each figure once per round, interleaved (echo runs in the first $ECHO_REPS)"
 echo "   fd limit $NOFILE; echo servers, load generator and clients run on these $(nproc) CPUs side by side"
@@ -303,6 +320,19 @@ for r in $(seq 1 "$REPS"); do
                     "$OUT/loadgen" @PORT@ "$n" $ECHO_WARM_MS $ECHO_MS 1 @PID@
             done
         done
+    fi
+    if on j; then
+        # preemption on and off, alternating which goes first
+        for p in $( [ $((r % 2)) -eq 1 ] && echo "1 0" || echo "0 1"); do
+            kind=$( [ "$p" = 1 ] && echo on || echo off)
+            measure "pre_cpu1_$kind" "$PRE_KEYS" env OPENCORO_WORKERS=1 OPENCORO_PREEMPT=$p LD_PRELOAD="$LIB" \
+                "$OUT/preempt" cpu "$PRE_MS" 2
+            measure "pre_cpun_$kind" "$PRE_KEYS" env OPENCORO_WORKERS="$WORKERS" OPENCORO_PREEMPT=$p LD_PRELOAD="$LIB" \
+                "$OUT/preempt" cpu "$PRE_MS" "$WORKERS"
+        done
+        measure pre_tick_lib "$PRE_TICK_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" \
+            "$OUT/preempt" tick $PRE_TICK_MS $PRE_SPIN $PRE_TICK_US
+        measure pre_tick_native "$PRE_TICK_KEYS" "$OUT/preempt" tick $PRE_TICK_MS $PRE_SPIN $PRE_TICK_US
     fi
 done
 
@@ -545,6 +575,52 @@ if on i; then
     done
 fi
 
+# pre_loss NAME: the throughput lost with preemption on, in % of off (medians)
+pre_loss() {
+    local on off
+    on=$(median "$1_on.units_per_s"); off=$(median "$1_off.units_per_s")
+    have "$on" "$off" && calc "(1 - $on/$off) * 100" 2
+}
+if on j; then
+    echo "== j. preemption: cost (a CPU-bound task with OPENCORO_PREEMPT=1 vs 0 under the library, ${PRE_MS} ms of"
+    echo "  plain arithmetic per run, work units/s) and what it buys (a ticker beside busy loops)"
+    for cfg in cpu1 cpun; do
+        if [ "$cfg" = cpu1 ]; then lbl="2 threads, OPENCORO_WORKERS=1:"; else lbl="$WORKERS threads, $WORKERS workers:"; fi
+        on_v=$(median "pre_${cfg}_on.units_per_s"); off_v=$(median "pre_${cfg}_off.units_per_s")
+        printf '  %-30s on %s units/s [spread %s], off %s units/s [spread %s]' "$lbl" \
+            "$(nv "$on_v" 0)" "$(spread "pre_${cfg}_on.units_per_s")" "$(nv "$off_v" 0)" "$(spread "pre_${cfg}_off.units_per_s")"
+        loss=$(pre_loss "pre_$cfg")
+        if [ -n "$loss" ]; then printf '; loss %s%% (target < 2%%)\n' "$loss"; else echo; fi
+        fo="$tmp/pre_${cfg}_on.units_per_s"; ff="$tmp/pre_${cfg}_off.units_per_s"
+        if [ -s "$fo" ] && [ -s "$ff" ] && [ "$(wc -l < "$fo")" = "$(wc -l < "$ff")" ]; then
+            paste "$fo" "$ff" | awk '{ printf "%.2f\n", (1 - $1/$2) * 100 }' > "$tmp/pre_${cfg}_roundloss"
+            printf '  %-30s loss round by round: median %s%% [spread %s]\n' "" \
+                "$(calc "$(median "pre_${cfg}_roundloss")" 2)" "$(spread "pre_${cfg}_roundloss")"
+        fi
+        printf '  %-30s share of the work per thread (1 = fair): on %s..%s, off %s..%s (medians of the fewest..most)\n' "" \
+            "$(nv "$(median "pre_${cfg}_on.min_share")" 2)" "$(nv "$(median "pre_${cfg}_on.max_share")" 2)" \
+            "$(nv "$(median "pre_${cfg}_off.min_share")" 2)" "$(nv "$(median "pre_${cfg}_off.max_share")" 2)"
+        for kind in on off; do
+            [ -s "$tmp/pre_${cfg}_$kind.lib" ] && [ "$(minof "pre_${cfg}_$kind.lib")" != 1 ] && \
+                echo "  WARNING: in some run under LD_PRELOAD the library's symbols were not found (did it load?)"
+        done
+    done
+    echo "  (off: the threads that share a worker run one after the other, and the later ones find the window"
+    echo "   over, so the off figure is one thread's undisturbed throughput; a share of 0 means a thread never ran)"
+    echo "  ticker, ${PRE_TICK_US} us period on absolute deadlines for ${PRE_TICK_MS} ms, beside $PRE_SPIN busy loops:"
+    for kind in lib native; do
+        lbl=$( [ "$kind" = lib ] && echo "library, OPENCORO_WORKERS=1:" || echo "natively (this machine's floor):")
+        m=$(median "pre_tick_$kind.max_ms")
+        if [ -z "$m" ]; then printf '    %-33s no figure (runs failed)\n' "$lbl"; continue; fi
+        printf '    %-33s lateness p50 %s ms, p99 %s ms [spread %s], max %s ms [spread %s]\n' "$lbl" \
+            "$(calc "$(median "pre_tick_$kind.p50_ms")" 2)" "$(calc "$(median "pre_tick_$kind.p99_ms")" 2)" \
+            "$(spread "pre_tick_$kind.p99_ms")" "$(calc "$m" 2)" "$(spread "pre_tick_$kind.max_ms")"
+        [ "$(minof "pre_tick_$kind.min_spins")" = 0 ] && printf '    %-33s NOTE: in some run a busy loop never ran\n' ""
+    done
+    [ -s "$tmp/pre_tick_lib.lib" ] && [ "$(minof pre_tick_lib.lib)" != 1 ] && \
+        echo "  WARNING: in some run under LD_PRELOAD the library's symbols were not found (did it load?)"
+fi
+
 # row FIGURE VALUE TARGET OK(1/0/empty)
 row() {
     local st
@@ -635,6 +711,17 @@ if on i; then
         row "thread echo $n conns: library / native"  "$( [ -n "$rr" ] && echo "${rr}x" || echo n/a)" "${tgt:+>= ${tgt}x}" \
             "$( [ -n "$tgt" ] && check "$rr" ">= $tgt")"
     done
+fi
+
+if on j; then
+    l1=$(pre_loss pre_cpu1); ln=$(pre_loss pre_cpun)
+    tm=$(median pre_tick_lib.max_ms)
+    row "preemption cost, 1 worker x 2 threads (%)"  "$(nv "$l1" 2)" "< 2" "$(check "$l1" "< 2")"
+    row "preemption cost, a thread per worker (%)"  "$(nv "$ln" 2)" "< 2" "$(check "$ln" "< 2")"
+    row "ticker by 2 busy loops, 1 worker: p50 (ms)" "$(nv "$(median pre_tick_lib.p50_ms)" 2)" ""
+    row "ticker by 2 busy loops, 1 worker: p99 (ms)" "$(nv "$(median pre_tick_lib.p99_ms)" 2)" ""
+    row "ticker by 2 busy loops, 1 worker: max (ms)" "$(nv "$tm" 2)" "< 50" "$(check "$tm" "< 50")"
+    row "same natively: max (ms)"                    "$(nv "$(median pre_tick_native.max_ms)" 2)" ""
 fi
 
 if [ "$broken" -ne 0 ]; then

@@ -35,6 +35,11 @@ pub struct Config {
     /// `OPENCORO_THREADS`: `green` (default) makes `pthread_create` start a
     /// green thread on a coroutine; `os` keeps real OS threads.
     pub green_threads: bool,
+    /// `OPENCORO_PREEMPT`: preempt coroutines that run longer than their
+    /// slice (SIGURG from the monitor).
+    pub preempt: bool,
+    /// `OPENCORO_SLICE_MS`: the time slice before preemption.
+    pub slice_ms: u64,
     /// `OPENCORO=0` turns the runtime off: every hook calls straight through
     /// and `main` runs as without the library.
     pub enabled: bool,
@@ -98,7 +103,13 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         "os" => Some(false),
         _ => None,
     }, "`green` or `os`");
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, enabled }
+    let preempt = parse(&var, "OPENCORO_PREEMPT", true, |s| match s {
+        "1" | "on" => Some(true),
+        "0" | "off" => Some(false),
+        _ => None,
+    }, "0 or 1");
+    let slice_ms = parse(&var, "OPENCORO_SLICE_MS", 10, |s| s.parse::<u64>().ok().filter(|&n| (1..=10_000).contains(&n)), "a whole number of milliseconds from 1 to 10000");
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, enabled }
 }
 
 fn parse<T: Copy + std::fmt::Display>(

@@ -8,6 +8,7 @@
 //! - [`coro`]: tasks, stacks, overflow detection, suspend points.
 //! - [`green`]: green threads (`pthread_create`), each with its own glibc
 //!   descriptor and TLS.
+//! - [`monitor`]: the monitor thread and SIGURG preemption.
 //! - [`sync`]: the parking lot behind the futex and pthread lock hooks.
 //! - [`sched`]: workers, queues, stealing, idle/park protocol.
 //! - [`timer`]: deadlines for sleeps and I/O timeouts.
@@ -28,6 +29,7 @@ pub mod coro;
 pub mod green;
 pub mod hooks;
 pub mod io;
+pub mod monitor;
 pub mod reactor;
 pub mod sched;
 pub mod sync;

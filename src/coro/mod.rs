@@ -130,6 +130,8 @@ pub struct Task {
     sigmask: AtomicU64,
     /// Signals sent to it with `pthread_kill`, raised when it next runs.
     pending_signals: AtomicU64,
+    /// The monitor asked it to yield while it was at an unsafe point.
+    preempt: std::sync::atomic::AtomicBool,
 }
 
 // SAFETY: see the struct doc: the non-Sync cells are only accessed by the one
@@ -231,6 +233,7 @@ impl Task {
             lot_flag: AtomicU32::new(0),
             sigmask: AtomicU64::new(inherited_sigmask()),
             pending_signals: AtomicU64::new(0),
+            preempt: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -272,6 +275,16 @@ impl Task {
             // SAFETY: tgkill to our own thread with a valid signal number.
             unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid, sig, 0, 0, 0) };
         }
+    }
+
+    /// Asks the task to yield at its next hooked call.
+    pub fn request_preempt(&self) {
+        self.preempt.store(true, Ordering::Relaxed);
+    }
+
+    /// Takes a pending preemption request.
+    pub fn take_preempt(&self) -> bool {
+        self.preempt.load(Ordering::Relaxed) && self.preempt.swap(false, Ordering::Relaxed)
     }
 
     /// Marks a task detached before anyone could join it.
@@ -631,6 +644,8 @@ pub fn thread_sigmask() -> u64 {
 }
 
 fn set_thread_sigmask(m: u64) {
+    // SIGURG stays deliverable: it is how the monitor preempts.
+    let m = if crate::monitor::preempt::active() { m & !(1 << (libc::SIGURG - 1)) } else { m };
     // SAFETY: sets the calling thread's mask from a valid 8-byte set.
     unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &m as *const u64 as usize, 0, 8, 0, 0) };
 }

@@ -18,6 +18,7 @@ pub mod fd;
 pub mod file;
 pub mod poll;
 pub mod rw;
+pub mod signal;
 pub mod sleep;
 pub mod socket;
 pub mod futex;
@@ -150,6 +151,11 @@ impl Guard {
             return None;
         }
         coro::overflow::check_depth(task, HOOK_STACK_RESERVE);
+        if task.take_preempt() {
+            // The monitor asked while this coroutine was somewhere unsafe:
+            // this call is a safe point.
+            coro::yield_now();
+        }
         task.set_in_hook(true);
         Some(Guard { task: t })
     }

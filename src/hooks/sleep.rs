@@ -88,11 +88,12 @@ unsafe fn on_clock_nanosleep(
         sleep_for(ns);
     } else {
         // An absolute deadline on `clock`, converted to CLOCK_MONOTONIC now.
+        // A deadline already past returns at once, as the kernel's does
+        // (a ticker that is late catches up without queueing behind
+        // coroutines that use their whole slice).
         let now = clock_ns(clock);
         if ns > now {
             coro::sleep_until(now_ns().saturating_add(ns - now));
-        } else {
-            coro::yield_now();
         }
     }
     0

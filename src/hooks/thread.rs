@@ -396,7 +396,14 @@ unsafe fn on_sigprocmask(
 /// coroutine's own, which its worker applies whenever it runs it.
 fn record_mask() {
     if let Some(t) = coro::current_task() {
-        t.set_sigmask(coro::thread_sigmask());
+        let m = coro::thread_sigmask();
+        t.set_sigmask(m);
+        let urg: u64 = 1 << (libc::SIGURG - 1);
+        if m & urg != 0 && crate::monitor::preempt::active() {
+            // SIGURG stays deliverable: it is how the monitor preempts.
+            // SAFETY: unblocks one signal on this thread.
+            unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK as usize, &urg as *const u64 as usize, 0, 8, 0, 0) };
+        }
     }
 }
 

@@ -65,6 +65,8 @@ pub struct Runtime {
     /// One poller per worker: fd readiness of its coroutines, and where it
     /// sleeps when idle.
     pub(crate) pollers: Vec<poller::Poller>,
+    /// What each worker runs, for the monitor.
+    pub(crate) watch: Vec<crate::monitor::Watch>,
     /// Local queues not yet claimed by their worker thread.
     deques: Mutex<Vec<Option<Worker<Arc<Task>>>>>,
     /// The main thread is (or will be) worker 0.
@@ -138,6 +140,7 @@ fn build() -> Runtime {
         inboxes: (0..n).map(|_| Injector::new()).collect(),
         idle: Idle::new(),
         pollers,
+        watch: (0..n).map(|_| crate::monitor::Watch::default()).collect(),
         deques: Mutex::new(deques.into_iter().map(Some).collect()),
         main_mode,
     }
@@ -155,6 +158,7 @@ fn start_threads(rt: &'static Runtime) {
             crate::diag!("cannot start worker thread {i} ({e}); running with fewer workers");
         }
     }
+    crate::monitor::start(rt);
 }
 
 impl Runtime {

@@ -44,6 +44,9 @@ pub(crate) struct Local {
     current: *const Cell<*const Task>,
     /// This thread's errno and C++ exception state.
     slots: coro::ThreadSlots,
+    /// The task just run was preempted (it ran a whole slice): time to look
+    /// at timers, fds and the injector, as on a fairness tick.
+    preempted: Cell<bool>,
 }
 
 thread_local! {
@@ -99,6 +102,15 @@ pub fn has_company() -> bool {
     crate::coro::live() > 1
 }
 
+/// Called by the preemption handler on the worker it preempts.
+pub(crate) fn note_preempted() {
+    let l = LOCAL.with(|c| c.get());
+    // SAFETY: as in push_local (the handler runs on the worker's thread).
+    if let Some(local) = unsafe { l.as_ref() } {
+        local.preempted.set(true);
+    }
+}
+
 /// The index of the worker running on this thread, if any.
 #[inline(never)]
 pub fn current_worker() -> Option<usize> {
@@ -121,16 +133,22 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         timers: RefCell::new(TimerHeap::new()),
         current: coro::current_slot(),
         slots: coro::ThreadSlots::current(),
+        preempted: Cell::new(false),
     };
     crate::coro::overflow::ensure_altstack();
     LOCAL.with(|c| c.set(&local));
     local.slots.set_local(&local as *const Local as usize);
+    rt.watch[index].tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Relaxed);
     crate::debug!("worker {index} starts");
     loop {
         if until.is_some_and(|t| t.state() == coro::DONE) {
             break;
         }
-        let tick = local.tick.get().wrapping_add(1);
+        let mut tick = local.tick.get().wrapping_add(1);
+        if local.preempted.replace(false) {
+            // A whole slice went by: this is a fairness tick.
+            tick = tick.next_multiple_of(FAIRNESS_TICKS);
+        }
         local.tick.set(tick);
         if tick.is_multiple_of(FAIRNESS_TICKS) {
             fire_timers(&local);
@@ -138,7 +156,9 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         }
         if let Some(t) = find_task(rt, &local, tick) {
             found_work(rt, &local);
-            run_task(&local, t);
+            rt.watch[index].enter();
+            run_task(rt, &local, t);
+            rt.watch[index].leave();
             continue;
         }
         if fire_timers(&local) > 0 {
@@ -267,7 +287,7 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
 }
 
 /// Runs one task until it suspends or finishes, then carries out its request.
-fn run_task(local: &Local, t: Arc<Task>) {
+fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
     t.pin_to(local.index);
     if !t.started() {
         // SAFETY: we took `t` off a queue, so we own it.
@@ -287,6 +307,11 @@ fn run_task(local: &Local, t: Arc<Task>) {
     match req {
         Some(Request::Yield) => {
             t.settle_yield();
+            if local.preempted.get() {
+                // Those whose time came during its slice go first.
+                fire_timers(local);
+                poll_now(rt, local);
+            }
             requeue(local, t);
             local.pinned_turn.set(false);
         }

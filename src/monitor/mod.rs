@@ -1,0 +1,139 @@
+//! The monitor: one thread per process that watches what each worker runs
+//! and since when (Go's sysmon), and preempts a coroutine that has run
+//! longer than its slice by sending SIGURG to its worker ([`preempt`]).
+//!
+//! Each worker publishes a [`Watch`]: a switch counter it bumps at every
+//! resume and whether it is running a coroutine now. The monitor samples
+//! them every quarter slice; a worker whose counter has not moved for a whole
+//! slice while it runs a coroutine, and whose thread the kernel reports
+//! running (not blocked in a system call: a signal there could surface as
+//! an EINTR), gets a SIGURG. While no worker runs anything the monitor
+//! sleeps until a worker wakes it, so an idle process stays idle.
+
+pub mod preempt;
+
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+
+use crate::sched::Runtime;
+
+/// What one worker publishes for the monitor.
+#[derive(Default)]
+pub struct Watch {
+    /// The worker's kernel thread id (0 until it starts).
+    pub tid: AtomicI32,
+    /// Bumped at every resume.
+    pub switches: AtomicU64,
+    /// Running a coroutine now.
+    pub running: AtomicBool,
+    /// A SIGURG from the monitor is on its way (tells it from others').
+    pub preempt_sent: AtomicBool,
+}
+
+impl Watch {
+    #[inline]
+    pub fn enter(&self) {
+        self.switches.fetch_add(1, Ordering::Relaxed);
+        self.running.store(true, Ordering::Relaxed);
+        if MONITOR_IDLE.load(Ordering::Relaxed) {
+            wake_monitor();
+        }
+    }
+    #[inline]
+    pub fn leave(&self) {
+        self.running.store(false, Ordering::Relaxed);
+    }
+}
+
+/// How long an idle monitor sleeps at most.
+const IDLE_RECHECK_NS: u64 = 100_000_000;
+
+/// The monitor sleeps until woken (no worker was busy).
+static MONITOR_IDLE: AtomicBool = AtomicBool::new(false);
+static WAKE: AtomicU32 = AtomicU32::new(0);
+
+#[cold]
+fn wake_monitor() {
+    if MONITOR_IDLE.swap(false, Ordering::AcqRel) {
+        WAKE.fetch_add(1, Ordering::Release);
+        crate::sys::futex_wake(WAKE.as_ptr(), 1);
+    }
+}
+
+/// Starts the monitor thread (without waiting for it).
+pub fn start(rt: &'static Runtime) {
+    let cfg = crate::config::get();
+    if !cfg.preempt {
+        return;
+    }
+    preempt::install();
+    let r = std::thread::Builder::new().name("opencoro-mon".into()).stack_size(128 * 1024).spawn(move || run(rt));
+    if let Err(e) = r {
+        crate::diag!("cannot start the monitor thread ({e}); coroutines will not be preempted");
+    }
+}
+
+fn run(rt: &'static Runtime) {
+    let slice = crate::config::get().slice_ms * 1_000_000;
+    let tick = (slice / 4).max(250_000);
+    let n = rt.watch.len();
+    // Per worker: the switch count last seen and when it was first seen.
+    let mut seen: Vec<(u64, u64)> = vec![(u64::MAX, 0); n];
+    let pid = std::process::id() as usize;
+    let mut idle_ticks = 0u32;
+    loop {
+        let now = crate::sys::now_ns();
+        let mut busy = false;
+        for (i, w) in rt.watch.iter().enumerate() {
+            if !w.running.load(Ordering::Relaxed) {
+                seen[i] = (u64::MAX, 0);
+                continue;
+            }
+            busy = true;
+            let sw = w.switches.load(Ordering::Relaxed);
+            if seen[i].0 != sw {
+                seen[i] = (sw, now);
+                continue;
+            }
+            if now - seen[i].1 < slice || !crate::sched::worker::has_company() {
+                continue;
+            }
+            let tid = w.tid.load(Ordering::Relaxed);
+            if tid > 0 && thread_running(tid) {
+                w.preempt_sent.store(true, Ordering::Release);
+                // SAFETY: tgkill to a worker thread of this process.
+                unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid as usize, libc::SIGURG as usize, 0, 0, 0) };
+            }
+        }
+        if busy {
+            idle_ticks = 0;
+        } else {
+            idle_ticks += 1;
+        }
+        if idle_ticks >= 4 {
+            // Nothing ran for two slices: sleep until a worker starts a run.
+            let seq = WAKE.load(Ordering::Acquire);
+            MONITOR_IDLE.store(true, Ordering::SeqCst);
+            if !rt.watch.iter().any(|w| w.running.load(Ordering::SeqCst)) {
+                // Workers check the flag without a fence (it is on every
+                // switch): a run that starts in that window is seen at the
+                // latest after this timeout.
+                crate::sys::futex_wait(WAKE.as_ptr(), seq, crate::sys::now_ns() + IDLE_RECHECK_NS);
+            }
+            MONITOR_IDLE.store(false, Ordering::Relaxed);
+            idle_ticks = 0;
+            continue;
+        }
+        let ts = libc::timespec { tv_sec: 0, tv_nsec: tick as i64 };
+        // SAFETY: a raw nanosleep on a valid timespec (never our hook).
+        unsafe { crate::sys::syscall6(libc::SYS_nanosleep, &ts as *const _ as usize, 0, 0, 0, 0, 0) };
+    }
+}
+
+/// Is the kernel running thread `tid` (state R), rather than blocking it
+/// in a system call?
+fn thread_running(tid: i32) -> bool {
+    let path = format!("/proc/self/task/{tid}/stat");
+    let Ok(s) = std::fs::read_to_string(path) else { return false };
+    // "pid (comm) S ...": the state follows the last ')'.
+    s.rfind(')').and_then(|i| s[i + 1..].trim_start().chars().next()) == Some('R')
+}
