@@ -124,6 +124,9 @@ pub struct Task {
     join_cv: Condvar,
     /// Set when this is a green thread (its own TLS; may migrate).
     green: Option<Box<crate::green::Green>>,
+    /// The thread descriptor the task runs on (a green thread's own, or
+    /// for `main` the main thread's), or 0: it shares its worker's.
+    tp: AtomicUsize,
     /// Wake-up flag while the task waits in the parking lot (`sync::lot`).
     lot_flag: AtomicU32,
     /// Blocked signals (1..=64) while it runs; the worker applies them.
@@ -229,12 +232,24 @@ impl Task {
                 thread_waiters: 0,
             }),
             join_cv: Condvar::new(),
+            tp: AtomicUsize::new(green.as_ref().map_or(0, |g| g.tp)),
             green,
             lot_flag: AtomicU32::new(0),
             sigmask: AtomicU64::new(inherited_sigmask()),
             pending_signals: AtomicU64::new(0),
             preempt: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The descriptor the task runs on, or 0 (its worker's).
+    #[inline]
+    pub fn own_tp(&self) -> usize {
+        self.tp.load(Ordering::Relaxed)
+    }
+
+    /// Gives the task a descriptor of its own (before it first runs).
+    pub(crate) fn set_own_tp(&self, tp: usize) {
+        self.tp.store(tp, Ordering::Relaxed);
     }
 
     /// The green-thread state, if this task is a green thread.
@@ -595,12 +610,13 @@ impl ThreadSlots {
             set_thread_sigmask(m);
             self.mask.set(m);
         }
-        if let Some(g) = t.green() {
-            let l = crate::green::tls::layout().expect("green threads exist only with a layout");
-            l.set_local(g.tp, self.local.get());
-            // SAFETY: g.tp is the green thread's initialised descriptor; no
+        let tp = t.own_tp();
+        if tp != 0 {
+            let l = crate::green::tls::layout().expect("own descriptors exist only with a layout");
+            l.set_local(tp, self.local.get());
+            // SAFETY: tp is the task's initialised descriptor; no
             // thread-local is touched until switch_out puts ours back.
-            unsafe { crate::sys::set_thread_pointer(g.tp, l.fast_fs) };
+            unsafe { crate::sys::set_thread_pointer(tp, l.fast_fs) };
             return;
         }
         // SAFETY: per the contract these are this thread's live slots.
@@ -618,7 +634,7 @@ impl ThreadSlots {
     unsafe fn switch_out(&self, t: &Task) {
         // The task may have changed the worker's mask itself (a hook).
         self.mask.set(t.sigmask());
-        if t.green.is_some() {
+        if t.own_tp() != 0 {
             let fast = crate::green::tls::layout().is_some_and(|l| l.fast_fs);
             // SAFETY: back to the worker's own descriptor.
             unsafe { crate::sys::set_thread_pointer(self.tp, fast) };

@@ -83,7 +83,7 @@ pub fn enabled() -> bool {
     crate::config::get().green_threads && tls::layout().is_some()
 }
 
-fn fresh_tid() -> i32 {
+pub(crate) fn fresh_tid() -> i32 {
     let t = NEXT_TID.fetch_add(1, Ordering::Relaxed);
     if t >= 0x3FFF_FFF0 {
         NEXT_TID.store(0x1000_0000, Ordering::Relaxed);

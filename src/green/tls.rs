@@ -418,6 +418,21 @@ impl Layout {
         }
     }
 
+    /// A descriptor (with TLS, no stack) for an OS thread that gives its
+    /// own to a coroutine: worker 0, the main thread, whose descriptor is
+    /// `main`'s.
+    pub fn thread_descriptor(&self, tid: i32) -> Option<usize> {
+        // SAFETY: glibc allocates and initialises TCB and static TLS.
+        let tp = unsafe { (self.allocate_tls)(std::ptr::null_mut()) } as usize;
+        if tp == 0 {
+            return None;
+        }
+        // SAFETY: a fresh descriptor nobody runs on; the header words past
+        // the dtv are ours to fill (allocate_tls zeroes the TCB).
+        unsafe { self.init_descriptor(tp, tid) };
+        Some(tp)
+    }
+
     /// Returns a finished green thread's block for reuse.
     pub fn give_block(&self, b: Block) {
         let class = b.stack.class();

@@ -222,11 +222,11 @@ unsafe fn on_getattr(
         return unsafe { real(thread, attr) };
     };
     let (start, bottom, top, guarded) = task.stack_bounds();
-    // SAFETY: the caller passes attr to initialise, as for libc. A green
-    // thread's own attributes are made from scratch (glibc would take its
-    // descriptor for the main thread's).
+    // SAFETY: the caller passes attr to initialise, as for libc. The
+    // attributes are made from scratch: glibc would read the descriptor's
+    // stack fields, which describe the worker's (or no) stack.
     unsafe {
-        let r = if task.green().is_some() { libc::pthread_attr_init(attr) } else { real(thread, attr) };
+        let r = libc::pthread_attr_init(attr);
         if r != 0 {
             return r;
         }
@@ -234,7 +234,7 @@ unsafe fn on_getattr(
             libc::pthread_attr_setstack(attr, bottom as *mut _, top - bottom);
             libc::pthread_attr_setguardsize(attr, if guarded { bottom - start } else { 0 });
         }
-        if task.green().is_some() && task.is_detached() {
+        if task.is_detached() {
             libc::pthread_attr_setdetachstate(attr, libc::PTHREAD_CREATE_DETACHED);
         }
     }

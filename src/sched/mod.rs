@@ -229,8 +229,28 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     };
     let t = Task::new(main, stack_size, Some(0));
     MAIN_TASK.store(Arc::as_ptr(&t) as usize, Ordering::Relaxed);
-    let _ = MAIN.set((t.clone(), crate::sys::thread_pointer()));
+    let main_tp = crate::sys::thread_pointer();
+    let _ = MAIN.set((t.clone(), main_tp));
+    // Worker 0's loop runs on a descriptor of its own and `main` keeps the
+    // main thread's: then `main`, like a green thread, has TLS that does
+    // not depend on which OS thread runs it.
+    let layout = crate::green::tls::layout().filter(|_| crate::green::enabled());
+    let loop_tp = layout.and_then(|l| l.thread_descriptor(crate::green::fresh_tid()));
+    if let (Some(l), Some(loop_tp)) = (layout, loop_tp) {
+        t.set_own_tp(main_tp);
+        l.set_current(main_tp, Arc::as_ptr(&t) as usize);
+        // SAFETY: a fully initialised descriptor; from here this thread's
+        // thread-locals are the loop's own.
+        unsafe { crate::sys::set_thread_pointer(loop_tp, l.fast_fs) };
+        l.thread_start(false);
+    }
     schedule(t.clone());
     worker::run(rt, 0, deque, Some(&t));
+    if let (Some(l), Some(_)) = (layout, loop_tp) {
+        // SAFETY: back to the main thread's own descriptor, for glibc's exit.
+        unsafe { crate::sys::set_thread_pointer(main_tp, l.fast_fs) };
+        // glibc's exit runs here, outside any coroutine.
+        l.set_current(main_tp, 0);
+    }
     t.join().unwrap_or(0)
 }
