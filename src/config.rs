@@ -13,6 +13,10 @@ use std::sync::OnceLock;
 /// of which only touched pages cost memory.
 pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 
+/// Spare threads for hand-off by default (each slot costs an epoll fd and
+/// an eventfd, made at start-up).
+pub const DEFAULT_SPARES: usize = 8;
+
 /// Smallest accepted stack size.
 pub const MIN_STACK_SIZE: usize = 16 * 1024;
 
@@ -40,6 +44,11 @@ pub struct Config {
     pub preempt: bool,
     /// `OPENCORO_SLICE_MS`: the time slice before preemption.
     pub slice_ms: u64,
+    /// `OPENCORO_HANDOFF_MS`: how long a worker may sit in one call the
+    /// runtime could not convert before a spare thread takes over its work.
+    pub handoff_ms: u64,
+    /// `OPENCORO_MAX_THREADS`: workers plus spare threads for hand-off.
+    pub max_threads: usize,
     /// `OPENCORO=0` turns the runtime off: every hook calls straight through
     /// and `main` runs as without the library.
     pub enabled: bool,
@@ -109,7 +118,11 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         _ => None,
     }, "0 or 1");
     let slice_ms = parse(&var, "OPENCORO_SLICE_MS", 10, |s| s.parse::<u64>().ok().filter(|&n| (1..=10_000).contains(&n)), "a whole number of milliseconds from 1 to 10000");
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, enabled }
+    let handoff_ms = parse(&var, "OPENCORO_HANDOFF_MS", 20, |s| s.parse::<u64>().ok().filter(|&n| (1..=60_000).contains(&n)), "a whole number of milliseconds from 1 to 60000");
+    let max_threads = parse(&var, "OPENCORO_MAX_THREADS", workers + DEFAULT_SPARES, |s| {
+        s.parse::<usize>().ok().filter(|&n| (workers..=workers + 1024).contains(&n))
+    }, "a whole number, at least OPENCORO_WORKERS");
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled }
 }
 
 fn parse<T: Copy + std::fmt::Display>(

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use crate::sched::Runtime;
 
 /// What one worker publishes for the monitor.
-#[derive(Default)]
 pub struct Watch {
     /// The worker's kernel thread id (0 until it starts).
     pub tid: AtomicI32,
@@ -27,6 +26,23 @@ pub struct Watch {
     pub running: AtomicBool,
     /// A SIGURG from the monitor is on its way (tells it from others').
     pub preempt_sent: AtomicBool,
+    /// Stuck in one call for longer than the hand-off time.
+    pub blocked: AtomicBool,
+    /// A spare: standing in for the blocked workers.
+    pub active: AtomicBool,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch {
+            tid: AtomicI32::new(0),
+            switches: AtomicU64::new(0),
+            running: AtomicBool::new(false),
+            preempt_sent: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
+            active: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Watch {
@@ -41,6 +57,9 @@ impl Watch {
     #[inline]
     pub fn leave(&self) {
         self.running.store(false, Ordering::Relaxed);
+        if self.blocked.load(Ordering::Relaxed) {
+            self.blocked.store(false, Ordering::Release);
+        }
     }
 }
 
@@ -62,10 +81,12 @@ fn wake_monitor() {
 /// Starts the monitor thread (without waiting for it).
 pub fn start(rt: &'static Runtime) {
     let cfg = crate::config::get();
-    if !cfg.preempt {
-        return;
+    if cfg.preempt {
+        preempt::install();
     }
-    preempt::install();
+    if !cfg.preempt && rt.slots() == rt.workers() {
+        return; // nothing to watch for
+    }
     let r = std::thread::Builder::new().name("opencoro-mon".into()).stack_size(128 * 1024).spawn(move || run(rt));
     if let Err(e) = r {
         crate::diag!("cannot start the monitor thread ({e}); coroutines will not be preempted");
@@ -73,8 +94,11 @@ pub fn start(rt: &'static Runtime) {
 }
 
 fn run(rt: &'static Runtime) {
-    let slice = crate::config::get().slice_ms * 1_000_000;
-    let tick = (slice / 4).max(250_000);
+    let cfg = crate::config::get();
+    let slice = cfg.slice_ms * 1_000_000;
+    let handoff = cfg.handoff_ms * 1_000_000;
+    let tick = (slice.min(handoff) / 4).max(250_000);
+    let preempting = preempt::active();
     let n = rt.watch.len();
     // Per worker: the switch count last seen and when it was first seen.
     let mut seen: Vec<(u64, u64)> = vec![(u64::MAX, 0); n];
@@ -94,14 +118,22 @@ fn run(rt: &'static Runtime) {
                 seen[i] = (sw, now);
                 continue;
             }
-            if now - seen[i].1 < slice || !crate::sched::worker::has_company() {
+            let ran = now - seen[i].1;
+            if ran < slice.min(handoff) || !crate::sched::worker::has_company() {
                 continue;
             }
             let tid = w.tid.load(Ordering::Relaxed);
-            if tid > 0 && thread_running(tid) {
-                w.preempt_sent.store(true, Ordering::Release);
-                // SAFETY: tgkill to a worker thread of this process.
-                unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid as usize, libc::SIGURG as usize, 0, 0, 0) };
+            if tid <= 0 {
+                continue;
+            }
+            if thread_running(tid) {
+                if preempting && ran >= slice {
+                    w.preempt_sent.store(true, Ordering::Release);
+                    // SAFETY: tgkill to a worker thread of this process.
+                    unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid as usize, libc::SIGURG as usize, 0, 0, 0) };
+                }
+            } else if ran >= handoff && !w.blocked.load(Ordering::Relaxed) {
+                hand_off(rt, i);
             }
         }
         if busy {
@@ -127,6 +159,33 @@ fn run(rt: &'static Runtime) {
         // SAFETY: a raw nanosleep on a valid timespec (never our hook).
         unsafe { crate::sys::syscall6(libc::SYS_nanosleep, &ts as *const _ as usize, 0, 0, 0, 0, 0) };
     }
+}
+
+/// Worker (or spare) `w` has sat in one call for the hand-off time: mark
+/// it blocked and make sure one spare that is not blocked itself stands in
+/// for the blocked ones (their queues, timers and pollers). With every
+/// spare started and blocked, their coroutines wait (OPENCORO_MAX_THREADS).
+fn hand_off(rt: &'static Runtime, w: usize) {
+    rt.watch[w].blocked.store(true, Ordering::Release);
+    let spares = rt.workers()..rt.slots();
+    if spares.clone().any(|s| rt.watch[s].active.load(Ordering::Acquire) && !rt.watch[s].blocked.load(Ordering::Acquire)) {
+        // One already stands in; it picks up this one too.
+        return;
+    }
+    for s in spares {
+        let sw = &rt.watch[s];
+        if sw.active.swap(true, Ordering::AcqRel) {
+            continue;
+        }
+        crate::debug!("monitor: worker {w} is blocked in a call; spare {s} stands in");
+        if sw.tid.load(Ordering::Relaxed) == 0 && !rt.start_spare(s) {
+            sw.active.store(false, Ordering::Release);
+            return;
+        }
+        rt.notify(s);
+        return;
+    }
+    crate::debug!("monitor: worker {w} is blocked and every spare is busy");
 }
 
 /// Is the kernel running thread `tid` (state R), rather than blocking it

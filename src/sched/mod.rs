@@ -67,6 +67,11 @@ pub struct Runtime {
     pub(crate) pollers: Vec<poller::Poller>,
     /// What each worker runs, for the monitor.
     pub(crate) watch: Vec<crate::monitor::Watch>,
+    /// Each worker's deadlines (of the coroutines that slept there). Behind
+    /// a lock so that a spare can fire a blocked worker's timers.
+    pub(crate) timers: Vec<Mutex<crate::timer::TimerHeap<Arc<Task>>>>,
+    /// Workers proper; the slots past them are spares (see `monitor`).
+    primaries: usize,
     /// Local queues not yet claimed by their worker thread.
     deques: Mutex<Vec<Option<Worker<Arc<Task>>>>>,
     /// The main thread is (or will be) worker 0.
@@ -118,7 +123,9 @@ pub fn runtime() -> &'static Runtime {
 
 fn build() -> Runtime {
     let cfg = crate::config::get();
-    let n = cfg.workers;
+    let primaries = cfg.workers;
+    // Every slot, spares included, has its queues, poller and timers.
+    let n = cfg.max_threads.max(primaries);
     let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
     let stealers = deques.iter().map(|d| d.stealer()).collect();
     let pollers = (0..n)
@@ -133,7 +140,7 @@ fn build() -> Runtime {
     crate::coro::overflow::install();
     crate::coro::stack::init();
     let main_mode = MAIN_MODE.load(Ordering::Relaxed);
-    crate::debug!("runtime: {n} workers, main thread is worker 0: {main_mode}");
+    crate::debug!("runtime: {primaries} workers, {} spares, main thread is worker 0: {main_mode}", n - primaries);
     Runtime {
         injector: Injector::new(),
         stealers,
@@ -141,6 +148,8 @@ fn build() -> Runtime {
         idle: Idle::new(),
         pollers,
         watch: (0..n).map(|_| crate::monitor::Watch::default()).collect(),
+        timers: (0..n).map(|_| Mutex::new(crate::timer::TimerHeap::new())).collect(),
+        primaries,
         deques: Mutex::new(deques.into_iter().map(Some).collect()),
         main_mode,
     }
@@ -162,8 +171,29 @@ fn start_threads(rt: &'static Runtime) {
 }
 
 impl Runtime {
+    /// Workers proper (spare slots not counted).
     pub fn workers(&self) -> usize {
+        self.primaries
+    }
+
+    /// Worker and spare slots.
+    pub fn slots(&self) -> usize {
         self.stealers.len()
+    }
+
+    /// Starts the thread of spare slot `i` (the monitor's first hand-off
+    /// to it). False if it cannot.
+    pub(crate) fn start_spare(&'static self, i: usize) -> bool {
+        let Some(deque) = self.take_deque(i) else { return true };
+        let r = std::thread::Builder::new()
+            .name(format!("opencoro-s{i}"))
+            .stack_size(WORKER_THREAD_STACK)
+            .spawn(move || worker::run(self, i, deque, None));
+        if let Err(e) = r {
+            crate::diag!("cannot start spare thread {i} ({e}); blocked workers keep their coroutines");
+            return false;
+        }
+        true
     }
 
     fn take_deque(&self, i: usize) -> Option<Worker<Arc<Task>>> {
@@ -195,7 +225,8 @@ pub fn schedule(t: Arc<Task>) {
     if let Some(w) = t.pinned() {
         if let Err(t) = worker::push_own(w, t) {
             rt.inboxes[w].push(t);
-            if rt.idle.wake_worker(w) {
+            // A dormant spare is not among the idle workers: always wake it.
+            if rt.idle.wake_worker(w) || w >= rt.workers() {
                 rt.notify(w);
             }
         }

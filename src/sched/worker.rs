@@ -13,7 +13,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use super::Runtime;
 use crate::coro::{self, Request, Task};
-use crate::timer::{TimerHeap, NEVER};
+use crate::timer::NEVER;
 
 /// Every this many ticks a worker looks at the injector first and checks
 /// timers even while busy (Go checks its global run queue every 61 ticks).
@@ -38,8 +38,6 @@ pub(crate) struct Local {
     pinned_turn: Cell<bool>,
     /// Buffers for the poller: raw epoll events, and what they mean.
     events: RefCell<(Vec<libc::epoll_event>, Vec<super::poller::Ready>)>,
-    /// Deadlines of the coroutines pinned here.
-    timers: RefCell<TimerHeap<Arc<Task>>>,
     /// This thread's CURRENT slot (see `coro::current_slot`).
     current: *const Cell<*const Task>,
     /// This thread's errno and C++ exception state.
@@ -47,6 +45,9 @@ pub(crate) struct Local {
     /// The task just run was preempted (it ran a whole slice): time to look
     /// at timers, fds and the injector, as on a fairness tick.
     preempted: Cell<bool>,
+    /// A spare slot with no blocked worker to stand in for: it runs
+    /// nothing and hands whatever it wakes to the injector.
+    dormant: Cell<bool>,
 }
 
 thread_local! {
@@ -66,13 +67,15 @@ pub(crate) fn local_slot() -> *const Cell<*const Local> {
 #[inline(never)]
 pub(crate) fn push_local(t: Arc<Task>) -> bool {
     let l = LOCAL.with(|c| c.get());
-    if l.is_null() {
-        return false;
-    }
     // SAFETY: LOCAL points to the Local of the loop running on this very
     // thread (it outlives every coroutine it resumes); Worker::push takes &self.
-    unsafe { (*l).deque.push(t) };
-    true
+    match unsafe { l.as_ref() } {
+        Some(local) if !local.dormant.get() => {
+            local.deque.push(t);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Pushes a task pinned to worker `w` onto `w`'s own queue if the caller is
@@ -130,10 +133,10 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         own: RefCell::new(VecDeque::new()),
         pinned_turn: Cell::new(true),
         events: RefCell::new((Vec::new(), Vec::new())),
-        timers: RefCell::new(TimerHeap::new()),
         current: coro::current_slot(),
         slots: coro::ThreadSlots::current(),
         preempted: Cell::new(false),
+        dormant: Cell::new(index >= rt.workers()),
     };
     crate::coro::overflow::ensure_altstack();
     LOCAL.with(|c| c.set(&local));
@@ -150,18 +153,33 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
             tick = tick.next_multiple_of(FAIRNESS_TICKS);
         }
         local.tick.set(tick);
-        if tick.is_multiple_of(FAIRNESS_TICKS) {
-            fire_timers(&local);
-            poll_now(rt, &local);
+        let adopted = if index >= rt.workers() { spare_duties(rt, &local) } else { None };
+        if local.dormant.get() {
+            // No new work; only what is pinned here (coroutines that
+            // first ran here while it stood in).
+            if let Some(t) = take_pinned(rt, &local, tick) {
+                rt.watch[index].enter();
+                run_task(rt, &local, t);
+                rt.watch[index].leave();
+                continue;
+            }
+            if fire_timers(rt, index) == 0 {
+                sleep_dormant(rt, &local);
+            }
+            continue;
         }
-        if let Some(t) = find_task(rt, &local, tick) {
+        if tick.is_multiple_of(FAIRNESS_TICKS) {
+            fire_timers(rt, index);
+            poll_now(rt, &local, index);
+        }
+        if let Some(t) = adopted.or_else(|| find_task(rt, &local, tick)) {
             found_work(rt, &local);
             rt.watch[index].enter();
             run_task(rt, &local, t);
             rt.watch[index].leave();
             continue;
         }
-        if fire_timers(&local) > 0 {
+        if fire_timers(rt, index) > 0 {
             continue;
         }
         if crate::coro::stack::pool().trim(TRIM_BATCH) > 0 {
@@ -309,8 +327,8 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
             t.settle_yield();
             if local.preempted.get() {
                 // Those whose time came during its slice go first.
-                fire_timers(local);
-                poll_now(rt, local);
+                fire_timers(rt, local.index);
+                poll_now(rt, local, local.index);
             }
             requeue(local, t);
             local.pinned_turn.set(false);
@@ -321,7 +339,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
             }
         }
         Some(Request::Sleep(deadline)) => {
-            local.timers.borrow_mut().insert(deadline, t.clone());
+            lock_timers(rt, local.index).insert(deadline, t.clone());
             if t.settle_park() {
                 requeue(local, t);
             }
@@ -333,35 +351,108 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
     }
 }
 
-/// Puts a task that just ran here (so is pinned here) back in line, at the
-/// back of the own queue: no other worker can run it, so none is woken.
+/// Puts a task that just ran here back in line: a green thread (it may
+/// run anywhere) at the back of the local queue, where idle workers (and a
+/// spare, should this worker block) may steal it; a pinned task at the back
+/// of the own queue (no other thread can run it, so none is woken).
 fn requeue(local: &Local, t: Arc<Task>) {
-    local.own.borrow_mut().push_back(t);
+    if t.pinned().is_none() {
+        if local.dormant.get() {
+            crate::sched::schedule(t);
+        } else {
+            local.deque.push(t);
+        }
+    } else {
+        local.own.borrow_mut().push_back(t);
+    }
 }
 
-/// Wakes every task pinned here whose deadline has passed. Returns how many.
-fn fire_timers(local: &Local) -> usize {
+fn lock_timers(rt: &Runtime, w: usize) -> std::sync::MutexGuard<'_, crate::timer::TimerHeap<Arc<Task>>> {
+    rt.timers[w].lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Wakes every task that slept on worker `w` and whose deadline has
+/// passed. Returns how many.
+fn fire_timers(rt: &Runtime, w: usize) -> usize {
     let mut n = 0;
     let now = crate::sys::now_ns();
     loop {
-        // One at a time: `unpark` queues onto `own`, never onto `timers`, but
-        // keep no borrow across it all the same.
-        let Some(t) = local.timers.borrow_mut().pop_due(now) else { break };
+        // One at a time: `unpark` never takes the timer lock, but keep no
+        // lock across it all the same.
+        let Some(t) = lock_timers(rt, w).pop_due(now) else { break };
         coro::unpark(&t);
         n += 1;
     }
     n
 }
 
-/// While busy: collects fd events of this worker's waiting coroutines
+/// While busy: collects fd events of worker `w`'s waiting coroutines
 /// without blocking (idle workers get them in `sleep`).
-fn poll_now(rt: &Runtime, local: &Local) {
-    if crate::reactor::waiting_on(local.index) == 0 {
+fn poll_now(rt: &Runtime, local: &Local, w: usize) {
+    if crate::reactor::waiting_on(w) == 0 {
         return;
     }
     let mut ev = local.events.borrow_mut();
     let (raw, ready) = &mut *ev;
-    rt.pollers[local.index].wait(raw, Some(Duration::ZERO), ready);
+    rt.pollers[w].wait(raw, Some(Duration::ZERO), ready);
+    crate::reactor::dispatch(ready);
+}
+
+/// A spare's turn: while some worker stays blocked in a call, does its part
+/// of the waiting (its timers, its fds) and takes its pinned tasks that
+/// carry their own descriptor (main); returns one to run. When no worker is
+/// blocked any more, the spare goes dormant.
+fn spare_duties(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
+    use std::sync::atomic::Ordering::{AcqRel, Acquire};
+    let me = &rt.watch[local.index];
+    let blocked: Vec<usize> = (0..rt.slots()).filter(|&w| w != local.index && rt.watch[w].blocked.load(Acquire)).collect();
+    if blocked.is_empty() || !me.active.load(Acquire) {
+        if !local.dormant.replace(true) {
+            crate::debug!("spare {} goes dormant", local.index);
+            // A searcher that stops searching for good must say so, or
+            // pushers would keep waiting for it to find their work.
+            if local.searching.replace(false) {
+                rt.idle.stop_searching();
+            }
+            // What it holds goes where anyone can take it.
+            while let Some(t) = local.deque.pop() {
+                rt.injector.push(t);
+            }
+            rt.wake_any();
+        }
+        me.active.swap(false, AcqRel);
+        return None;
+    }
+    local.dormant.set(false);
+    let mut found = None;
+    for w in blocked {
+        fire_timers(rt, w);
+        poll_now(rt, local, w);
+        if found.is_none() {
+            if let Some(t) = take_one(&rt.inboxes[w]) {
+                if t.own_tp() != 0 {
+                    found = Some(t);
+                } else {
+                    // It shares the blocked worker's thread-locals: only
+                    // that worker may run it.
+                    rt.inboxes[w].push(t);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// A dormant spare sleeps in its poller until its own timers are due or it
+/// is given a worker to stand in for (it is not among the idle workers that
+/// new work wakes).
+fn sleep_dormant(rt: &Runtime, local: &Local) {
+    let i = local.index;
+    let deadline = lock_timers(rt, i).next();
+    let timeout = (deadline != NEVER).then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
+    let mut ev = local.events.borrow_mut();
+    let (raw, ready) = &mut *ev;
+    rt.pollers[i].wait(raw, timeout, ready);
     crate::reactor::dispatch(ready);
 }
 
@@ -379,9 +470,14 @@ fn sleep(rt: &Runtime, local: &Local) {
         rt.idle.end_sleep(i);
         return;
     }
-    let deadline = local.timers.borrow().next();
+    let deadline = lock_timers(rt, i).next();
     let mut timeout =
         (deadline != NEVER).then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
+    if i >= rt.workers() {
+        // Standing in for a blocked worker: look at its timers and fds often.
+        let ms = Duration::from_millis(1);
+        timeout = Some(timeout.map_or(ms, |t| t.min(ms)));
+    }
     if crate::coro::stack::pool().wants_trim() {
         // Come back to trim the pool once the burst's stacks have aged.
         let age = Duration::from_nanos(crate::coro::stack::TRIM_AGE_NS);

@@ -8,7 +8,6 @@
 // to another thread. main (pinned to the worker) writes the line after 1 s.
 // Without hand-off the fgets blocks the only worker, main never writes, and
 // the test hangs until its timeout.
-// known-failure: issue 5: hand-off of a worker blocked in a call the runtime cannot convert is not implemented yet
 // env: OPENCORO_WORKERS=1
 // native: same
 // timeout: 15

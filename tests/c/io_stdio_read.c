@@ -3,7 +3,6 @@
 // while the ticker on the same worker keeps ticking, and return it. glibc's
 // stdio reads through its internal read, which an LD_PRELOAD library cannot
 // interpose, so today the whole worker blocks.
-// known-failure: stdio (fgets, fread, getline) reads with glibc's internal read, not the hooked symbol, so it blocks the worker
 // env: OPENCORO_WORKERS=1
 // native: same
 // link: no
