@@ -330,8 +330,14 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
                 fire_timers(rt, local.index);
                 poll_now(rt, local, local.index);
             }
+            // After a pinned task's yield, new work goes first (see
+            // find_task); a green thread's yield went to the local queue,
+            // and the alternation stays as it is (else pinned work would
+            // starve behind green threads that keep yielding).
+            if t.pinned().is_some() {
+                local.pinned_turn.set(false);
+            }
             requeue(local, t);
-            local.pinned_turn.set(false);
         }
         Some(Request::Park) => {
             if t.settle_park() {
