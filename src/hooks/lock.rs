@@ -129,6 +129,7 @@ fn mutex_lock(real_lock: MutexFn, m: *mut pthread_mutex_t, deadline: Result<u64,
             // SAFETY: the caller's mutex.
             return unsafe { real_lock(m) };
         }
+        // SAFETY: the caller's mutex.
         return spin_until(deadline, || unsafe { libc::pthread_mutex_trylock(m) });
     }
     // SAFETY: the caller's mutex.
