@@ -59,6 +59,11 @@ impl Call {
         // before it set (a green thread's errno is its own: nothing else
         // restores it).
         let saved = errno();
+        let me = crate::coro::current_ptr();
+        if !me.is_null() {
+            // SAFETY: non-null CURRENT is the running task.
+            unsafe { (*me).clear_interrupt() };
+        }
         loop {
             let Some(tok) = reactor::token(self.fd) else { return blocking() };
             let r = nowait();
@@ -75,7 +80,13 @@ impl Call {
                 return fail(libc::EAGAIN);
             }
             let deadline = self.deadline();
-            match reactor::wait(tok, self.dir, deadline) {
+            let w = reactor::wait(tok, self.dir, deadline);
+            // SAFETY: as above (we are on the task again).
+            if !me.is_null() && unsafe { (*me).take_interrupt() } == Some(false) {
+                // A handler without SA_RESTART ran while we waited.
+                return fail(libc::EINTR);
+            }
+            match w {
                 Wait::Ready => continue,
                 Wait::TimedOut => return fail(libc::EAGAIN),
                 Wait::Closed => return fail(libc::EBADF),

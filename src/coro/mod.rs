@@ -135,6 +135,11 @@ pub struct Task {
     pending_signals: AtomicU64,
     /// The monitor asked it to yield while it was at an unsafe point.
     preempt: std::sync::atomic::AtomicBool,
+    /// Kernel id of the worker thread that runs it now or ran it last.
+    on_tid: std::sync::atomic::AtomicI32,
+    /// A signal handler ran on it while it waited: 1 = the handler asked
+    /// for restarts (SA_RESTART), 2 = it did not (see `take_interrupt`).
+    interrupted: AtomicU8,
 }
 
 // SAFETY: see the struct doc: the non-Sync cells are only accessed by the one
@@ -238,6 +243,8 @@ impl Task {
             sigmask: AtomicU64::new(inherited_sigmask()),
             pending_signals: AtomicU64::new(0),
             preempt: std::sync::atomic::AtomicBool::new(false),
+            interrupted: AtomicU8::new(0),
+            on_tid: std::sync::atomic::AtomicI32::new(0),
         })
     }
 
@@ -277,7 +284,9 @@ impl Task {
         self.pending_signals.fetch_or(1 << (sig - 1), Ordering::AcqRel);
     }
 
-    /// Raises the signals queued for the running task `self`.
+    /// Raises the signals queued for the running task `self` (their
+    /// handlers run here, on the task), and records that a wait of the task
+    /// was interrupted.
     fn deliver_pending(&self) {
         if self.pending_signals.load(Ordering::Relaxed) == 0 {
             return;
@@ -289,7 +298,29 @@ impl Task {
             bits &= bits - 1;
             // SAFETY: tgkill to our own thread with a valid signal number.
             unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid, sig, 0, 0, 0) };
+            let how = if crate::hooks::signal::restarts(sig as i32) { 1 } else { 2 };
+            self.interrupted.fetch_max(how, Ordering::Relaxed);
         }
+    }
+
+    /// The worker thread that runs the task now (or ran it last).
+    pub fn on_tid(&self) -> i32 {
+        self.on_tid.load(Ordering::Relaxed)
+    }
+
+    /// Takes the interruption of the task's current wait: None, or whether
+    /// the handler asked for restarts (true) or not.
+    pub fn take_interrupt(&self) -> Option<bool> {
+        match self.interrupted.swap(0, Ordering::Relaxed) {
+            0 => None,
+            1 => Some(true),
+            _ => Some(false),
+        }
+    }
+
+    /// Forgets an interruption left from before the current wait.
+    pub fn clear_interrupt(&self) {
+        self.interrupted.store(0, Ordering::Relaxed);
     }
 
     /// Asks the task to yield at its next hooked call.
@@ -586,6 +617,8 @@ pub(crate) struct ThreadSlots {
     local: Cell<usize>,
     /// The signal mask now applied to the worker thread (signals 1..=64).
     mask: Cell<u64>,
+    /// The worker thread's kernel id.
+    tid: i32,
 }
 
 impl ThreadSlots {
@@ -593,7 +626,7 @@ impl ThreadSlots {
     pub(crate) fn current() -> ThreadSlots {
         // SAFETY: __errno_location has no preconditions.
         let errno = unsafe { libc::__errno_location() };
-        ThreadSlots { errno, eh_globals: cxa_eh_globals(), tp: crate::sys::thread_pointer(), local: Cell::new(0), mask: Cell::new(thread_sigmask()) }
+        ThreadSlots { errno, eh_globals: cxa_eh_globals(), tp: crate::sys::thread_pointer(), local: Cell::new(0), mask: Cell::new(thread_sigmask()), tid: crate::sys::gettid() }
     }
 
     /// Records the worker loop's state, to publish to green threads.
@@ -605,6 +638,7 @@ impl ThreadSlots {
     /// The slots must be the calling thread's.
     #[inline]
     unsafe fn switch_in(&self, t: &Task) {
+        t.on_tid.store(self.tid, Ordering::Relaxed);
         let m = t.sigmask();
         if m != self.mask.get() {
             set_thread_sigmask(m);
@@ -727,11 +761,23 @@ pub fn yield_now() -> bool {
     true
 }
 
-/// Suspends the current coroutine until CLOCK_MONOTONIC reaches `deadline_ns`.
-pub fn sleep_until(deadline_ns: u64) {
+/// Suspends the current coroutine until CLOCK_MONOTONIC reaches
+/// `deadline_ns`. Returns false if a signal handler ran on it meanwhile
+/// (a sleep is cut short by any handler, as the kernel's is).
+pub fn sleep_until(deadline_ns: u64) -> bool {
+    let t = current_ptr();
+    if !t.is_null() {
+        // SAFETY: non-null CURRENT is the running task.
+        unsafe { (*t).clear_interrupt() };
+    }
     while crate::sys::now_ns() < deadline_ns {
         suspend(Request::Sleep(deadline_ns));
+        // SAFETY: as above (we are on the task again).
+        if !t.is_null() && unsafe { (*t).take_interrupt() }.is_some() {
+            return false;
+        }
     }
+    true
 }
 
 /// Makes a parked task runnable (or marks a running one NOTIFIED). Callable

@@ -68,13 +68,22 @@ fn wait_loop(
     if r != 0 || now_ns() >= deadline {
         return r;
     }
+    let me = crate::coro::current_ptr();
+    // SAFETY: inside a hook, CURRENT is the running task.
+    unsafe { (*me).clear_interrupt() };
     loop {
         let Some(list) = interest() else { return block(deadline) };
         let r = check();
         if r != 0 || now_ns() >= deadline {
             return r;
         }
-        match reactor::wait_many(&list, deadline) {
+        let w = reactor::wait_many(&list, deadline);
+        // SAFETY: as above. poll, select and epoll_wait are never restarted.
+        if unsafe { (*me).take_interrupt() }.is_some() {
+            crate::sys::set_errno(libc::EINTR);
+            return -1;
+        }
+        match w {
             Wait::Unpollable => return block(deadline),
             Wait::TimedOut => return check(),
             Wait::Ready | Wait::Closed => {}

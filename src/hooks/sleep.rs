@@ -22,12 +22,26 @@ hooks! {
 
 const NS: u64 = 1_000_000_000;
 
-/// Sleeps the current coroutine for `ns` nanoseconds (yielding once for 0).
-fn sleep_for(ns: u64) {
+/// Sleeps the current coroutine for `ns` nanoseconds (yielding once for
+/// 0). Returns the nanoseconds left when a signal handler cut it short.
+fn sleep_for(ns: u64) -> Option<u64> {
     if ns == 0 {
         coro::yield_now();
+        return None;
+    }
+    let deadline = now_ns().saturating_add(ns);
+    if coro::sleep_until(deadline) {
+        None
     } else {
-        coro::sleep_until(now_ns().saturating_add(ns));
+        Some(deadline.saturating_sub(now_ns()))
+    }
+}
+
+/// EINTR, with the time left in `rem` (if given).
+fn interrupted(left: u64, rem: *mut timespec) {
+    if !rem.is_null() {
+        // SAFETY: a writable timespec from the caller, as for libc.
+        unsafe { *rem = timespec { tv_sec: (left / NS) as i64, tv_nsec: (left % NS) as i64 } };
     }
 }
 
@@ -46,13 +60,18 @@ fn valid_ns(req: *const timespec) -> Option<u64> {
 }
 
 unsafe fn on_sleep(_real: unsafe extern "C" fn(c_uint) -> c_uint, secs: c_uint) -> c_uint {
-    sleep_for(secs as u64 * NS);
-    0
+    // glibc's sleep returns the whole seconds left.
+    sleep_for(secs as u64 * NS).map_or(0, |left| (left / NS) as c_uint)
 }
 
 unsafe fn on_usleep(_real: unsafe extern "C" fn(useconds_t) -> c_int, usec: useconds_t) -> c_int {
-    sleep_for(usec as u64 * 1000);
-    0
+    match sleep_for(usec as u64 * 1000) {
+        None => 0,
+        Some(_) => {
+            crate::sys::set_errno(libc::EINTR);
+            -1
+        }
+    }
 }
 
 unsafe fn on_nanosleep(
@@ -61,10 +80,14 @@ unsafe fn on_nanosleep(
     rem: *mut timespec,
 ) -> c_int {
     match valid_ns(req) {
-        Some(ns) => {
-            sleep_for(ns);
-            0
-        }
+        Some(ns) => match sleep_for(ns) {
+            None => 0,
+            Some(left) => {
+                interrupted(left, rem);
+                crate::sys::set_errno(libc::EINTR);
+                -1
+            }
+        },
         // SAFETY: libc rejects these at once without blocking.
         None => unsafe { real(req, rem) },
     }
@@ -85,15 +108,18 @@ unsafe fn on_clock_nanosleep(
         _ => return unsafe { real(clock, flags, req, rem) },
     };
     if flags & libc::TIMER_ABSTIME == 0 {
-        sleep_for(ns);
+        if let Some(left) = sleep_for(ns) {
+            interrupted(left, rem);
+            return libc::EINTR;
+        }
     } else {
         // An absolute deadline on `clock`, converted to CLOCK_MONOTONIC now.
         // A deadline already past returns at once, as the kernel's does
         // (a ticker that is late catches up without queueing behind
         // coroutines that use their whole slice).
         let now = clock_ns(clock);
-        if ns > now {
-            coro::sleep_until(now_ns().saturating_add(ns - now));
+        if ns > now && !coro::sleep_until(now_ns().saturating_add(ns - now)) {
+            return libc::EINTR;
         }
     }
     0

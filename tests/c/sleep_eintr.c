@@ -5,7 +5,6 @@
 // process; the handler is installed without SA_RESTART.)
 // native: same
 // timeout: 15
-// known-failure: issue 6 (signals): a signal handler does not interrupt a hooked sleep yet
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

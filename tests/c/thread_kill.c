@@ -20,6 +20,7 @@
 static __thread volatile sig_atomic_t got;   /* set by the handler, in the thread it runs in */
 static atomic_int handler_runs;
 static atomic_int ready;
+static atomic_int past_read;                  /* threads that have left the read */
 static int gate[2];
 static int results[N];                       /* 1: this thread saw its own flag */
 static pthread_t main_thread;
@@ -35,6 +36,7 @@ static void *worker(void *arg) {
     char b;
     atomic_fetch_add(&ready, 1);
     CHECK(read(gate[0], &b, 1) == 0);            /* signal 0 arrives while blocked here */
+    atomic_fetch_add(&past_read, 1);
     if (id == 0) CHECK(pthread_kill(main_thread, SIGUSR1) == 0);
     /* Sleep in short steps (a handler may cut one short with EINTR) until the
      * flag is set, or 300 ms pass. */
@@ -57,6 +59,9 @@ int main(void) {
     int zero_ok = 0;
     for (int i = 0; i < N; i++) zero_ok += pthread_kill(t[i], 0) == 0;
     CHECK(close(gate[1]) == 0);
+    /* SIGUSR1 goes out only once every thread has left its read (a handler
+     * that ran during the read would end it with EINTR, here as natively). */
+    while (atomic_load(&past_read) < N) usleep(1000);
     usleep(20000);
     for (int i = 0; i < N; i++) zero_ok += pthread_kill(t[i], 0) == 0;
     CHECK(pthread_kill(t[3], SIGUSR1) == 0);
