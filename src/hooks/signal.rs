@@ -156,7 +156,8 @@ const SI_TKILL: c_int = -6;
 extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     // SAFETY: the kernel passes a valid siginfo.
     let code = unsafe { (*info).si_code };
-    if code != SI_TKILL && forward_to_main(sig) {
+    // (In a forked child the runtime's threads are gone: run it here.)
+    if code != SI_TKILL && crate::hooks::serving() && forward_to_main(sig) {
         return;
     }
     let a = &ACTIONS[sig as usize];
