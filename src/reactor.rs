@@ -329,7 +329,7 @@ fn drop_fd(fd: i32, e: &Entry) {
         for w in registered {
             // SAFETY: the fd is still open (we run before the real close);
             // the borrow lasts for this call only.
-            let _ = rt.pollers[w].delete(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
+            let _ = rt.poller(w).delete(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
         }
     }
     for w in waiters {
@@ -422,7 +422,7 @@ fn register(worker: usize, fd: i32, gen: u32, known: bool) -> std::io::Result<()
     let k = key(fd, gen);
     // SAFETY: the fd is open (the caller just got EAGAIN from it); the
     // borrow lasts for this call.
-    let modify = || rt.pollers[worker].modify(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }, k);
+    let modify = || rt.poller(worker).modify(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }, k);
     if known {
         match modify() {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
@@ -431,7 +431,7 @@ fn register(worker: usize, fd: i32, gen: u32, known: bool) -> std::io::Result<()
     }
     // SAFETY: as above; `closed` deletes the registration before any close
     // we see.
-    unsafe { rt.pollers[worker].add(fd, k) }.or_else(|e| {
+    unsafe { rt.poller(worker).add(fd, k) }.or_else(|e| {
         if e.raw_os_error() == Some(libc::EEXIST) {
             // Registered under an fd number whose close we did not see: take
             // it over with the current generation.

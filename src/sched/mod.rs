@@ -64,7 +64,9 @@ pub struct Runtime {
     pub(crate) idle: Idle,
     /// One poller per worker: fd readiness of its coroutines, and where it
     /// sleeps when idle.
-    pub(crate) pollers: Vec<poller::Poller>,
+    /// (A spare slot's poller is made when the slot is first used: each
+    /// costs the process three fds.)
+    pollers: Vec<OnceLock<poller::Poller>>,
     /// What each worker runs, for the monitor.
     pub(crate) watch: Vec<crate::monitor::Watch>,
     /// Each worker's deadlines (of the coroutines that slept there). Behind
@@ -128,15 +130,10 @@ fn build() -> Runtime {
     let n = cfg.max_threads.max(primaries);
     let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
     let stealers = deques.iter().map(|d| d.stealer()).collect();
-    let pollers = (0..n)
-        .map(|_| match poller::Poller::new() {
-            Ok(p) => p,
-            Err(e) => {
-                crate::diag!("cannot create a poller ({e}); aborting");
-                std::process::abort();
-            }
-        })
-        .collect();
+    let pollers: Vec<OnceLock<poller::Poller>> = (0..n).map(|_| OnceLock::new()).collect();
+    for p in &pollers[..primaries] {
+        let _ = p.set(new_poller());
+    }
     crate::coro::overflow::install();
     crate::coro::stack::init();
     let main_mode = MAIN_MODE.load(Ordering::Relaxed);
@@ -170,7 +167,24 @@ fn start_threads(rt: &'static Runtime) {
     crate::monitor::start(rt);
 }
 
+fn new_poller() -> poller::Poller {
+    match poller::Poller::new() {
+        Ok(p) => p,
+        Err(e) => {
+            crate::diag!("cannot create a poller ({e}); aborting");
+            std::process::abort();
+        }
+    }
+}
+
 impl Runtime {
+    /// Slot `i`'s poller: fd readiness of its coroutines, and where it
+    /// sleeps when idle.
+    #[inline]
+    pub(crate) fn poller(&self, i: usize) -> &poller::Poller {
+        self.pollers[i].get_or_init(new_poller)
+    }
+
     /// Workers proper (spare slots not counted).
     pub fn workers(&self) -> usize {
         self.primaries
@@ -204,7 +218,7 @@ impl Runtime {
     /// return at once).
     pub(crate) fn notify(&self, i: usize) {
         crate::debug!("wake worker {i}");
-        self.pollers[i].notify();
+        self.poller(i).notify();
     }
 
     /// New work was queued: wakes a sleeping worker if one is needed.

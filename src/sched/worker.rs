@@ -400,7 +400,7 @@ fn poll_now(rt: &Runtime, local: &Local, w: usize) {
     }
     let mut ev = local.events.borrow_mut();
     let (raw, ready) = &mut *ev;
-    rt.pollers[w].wait(raw, Some(Duration::ZERO), ready);
+    rt.poller(w).wait(raw, Some(Duration::ZERO), ready);
     crate::reactor::dispatch(ready);
 }
 
@@ -458,7 +458,7 @@ fn sleep_dormant(rt: &Runtime, local: &Local) {
     let timeout = (deadline != NEVER).then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
     let mut ev = local.events.borrow_mut();
     let (raw, ready) = &mut *ev;
-    rt.pollers[i].wait(raw, timeout, ready);
+    rt.poller(i).wait(raw, timeout, ready);
     crate::reactor::dispatch(ready);
 }
 
@@ -492,7 +492,7 @@ fn sleep(rt: &Runtime, local: &Local) {
     crate::debug!("worker {i} sleeps, timeout {timeout:?}");
     let mut ev = local.events.borrow_mut();
     let (raw, ready) = &mut *ev;
-    rt.pollers[i].wait(raw, timeout, ready);
+    rt.poller(i).wait(raw, timeout, ready);
     crate::reactor::dispatch(ready);
     drop(ev);
     rt.idle.end_sleep(i);
