@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 /// of which only touched pages cost memory.
 pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 
-/// Spare threads for hand-off by default (each slot costs an epoll fd and
-/// an eventfd, made at start-up).
+/// Spare threads for hand-off by default (each is started, with its
+/// poller, when first needed).
 pub const DEFAULT_SPARES: usize = 8;
 
 /// Smallest accepted stack size.

@@ -64,8 +64,8 @@ pub struct Runtime {
     pub(crate) idle: Idle,
     /// One poller per worker: fd readiness of its coroutines, and where it
     /// sleeps when idle.
-    /// (A spare slot's poller is made when the slot is first used: each
-    /// costs the process three fds.)
+    /// One per slot; a spare's is made when the slot is first used (each
+    /// costs the process three fds).
     pollers: Vec<OnceLock<poller::Poller>>,
     /// What each worker runs, for the monitor.
     pub(crate) watch: Vec<crate::monitor::Watch>,
