@@ -12,7 +12,7 @@
 //! - [`sync`]: the parking lot behind the futex and pthread lock hooks.
 //! - [`sched`]: workers, queues, stealing, idle/park protocol.
 //! - [`timer`]: deadlines for sleeps and I/O timeouts.
-//! - [`reactor`]: fd readiness (per-worker `polling` pollers) and the fd table.
+//! - [`reactor`]: fd readiness (per-worker epoll pollers) and the fd table.
 //! - [`io`]: the shared loop that turns a blocking call into a suspension.
 //! - [`blocking`]: the thread pool for calls epoll cannot make non-blocking.
 //! - [`hooks`]: interposed libc symbols, one table per family.

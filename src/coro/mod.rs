@@ -287,11 +287,12 @@ impl Task {
     /// Raises the signals queued for the running task `self` (their
     /// handlers run here, on the task), and records that a wait of the task
     /// was interrupted.
-    fn deliver_pending(&self) {
-        if self.pending_signals.load(Ordering::Relaxed) == 0 {
+    pub(crate) fn deliver_pending(&self) {
+        if self.pending_signals.load(Ordering::Relaxed) & !self.sigmask() == 0 {
             return;
         }
-        let mut bits = self.pending_signals.swap(0, Ordering::AcqRel);
+        // Signals the task blocks stay pending until it unblocks them.
+        let mut bits = self.pending_signals.fetch_and(self.sigmask(), Ordering::AcqRel) & !self.sigmask();
         let (pid, tid) = (std::process::id() as usize, crate::sys::gettid() as usize);
         while bits != 0 {
             let sig = bits.trailing_zeros() as usize + 1;

@@ -54,7 +54,22 @@ fn forget_new(fd: c_int) -> c_int {
     fd
 }
 
+/// The runtime's own fds (its pollers) are not the program's to close or
+/// replace: to the program they are not open (EBADF), as without the
+/// library. (Not in a forked child: hooks pass straight through there.)
+fn runtime_fd(fd: c_int) -> bool {
+    crate::sched::poller::runtime_fd(fd)
+}
+
+fn ebadf() -> c_int {
+    crate::sys::set_errno(libc::EBADF);
+    -1
+}
+
 unsafe fn on_close(_g: &Guard, real: unsafe extern "C" fn(c_int) -> c_int, fd: c_int) -> c_int {
+    if runtime_fd(fd) {
+        return ebadf();
+    }
     reactor::closed(fd);
     // SAFETY: a straight call with the caller's argument.
     unsafe { real(fd) }
@@ -64,13 +79,47 @@ unsafe fn on_close_range(_g: &Guard, real: unsafe extern "C" fn(c_uint, c_uint, 
     if flags & libc::CLOSE_RANGE_CLOEXEC as c_int == 0 && first <= last {
         reactor::closed_range(first, last);
     }
-    // SAFETY: a straight call with the caller's arguments.
-    unsafe { real(first, last, flags) }
+    // SAFETY: the caller's range, split around our fds.
+    close_range_except_ours(first, last, |a, b| unsafe { real(a, b, flags) })
+}
+
+/// Runs `close(a, b)` over `first..=last` minus the runtime's fds; stops
+/// at the first failure.
+fn close_range_except_ours(first: c_uint, last: c_uint, close: impl Fn(c_uint, c_uint) -> c_int) -> c_int {
+    if first > last {
+        return close(first, last); // the kernel's EINVAL
+    }
+    let mut from = first;
+    for fd in crate::sched::poller::runtime_fds_in(first, last) {
+        let fd = fd as c_uint;
+        if fd > from {
+            let r = close(from, fd - 1);
+            if r != 0 {
+                return r;
+            }
+        }
+        match fd.checked_add(1) {
+            Some(next) => from = next,
+            None => return 0,
+        }
+    }
+    if from > last {
+        return 0;
+    }
+    close(from, last)
 }
 
 unsafe fn on_closefrom(_g: &Guard, real: unsafe extern "C" fn(c_int), first: c_int) {
     if first >= 0 {
         reactor::closed_range(first as c_uint, c_uint::MAX);
+        // closefrom is close_range(first, ~0, 0): split around our fds too.
+        let r = close_range_except_ours(first as c_uint, c_uint::MAX, |a, b| {
+            // SAFETY: the close_range system call over the caller's fds.
+            unsafe { crate::sys::syscall6(libc::SYS_close_range, a as usize, b as usize, 0, 0, 0, 0) as c_int }
+        });
+        if r == 0 {
+            return;
+        }
     }
     // SAFETY: a straight call with the caller's argument.
     unsafe { real(first) }
@@ -94,6 +143,9 @@ unsafe fn on_dup(_g: &Guard, real: unsafe extern "C" fn(c_int) -> c_int, fd: c_i
 }
 
 unsafe fn on_dup2(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int) -> c_int, old: c_int, new: c_int) -> c_int {
+    if runtime_fd(new) || runtime_fd(old) {
+        return ebadf();
+    }
     if old != new {
         reactor::closed(new);
     }
@@ -102,6 +154,9 @@ unsafe fn on_dup2(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int) -> c_int,
 }
 
 unsafe fn on_dup3(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int, old: c_int, new: c_int, flags: c_int) -> c_int {
+    if runtime_fd(new) || runtime_fd(old) {
+        return ebadf();
+    }
     if old != new {
         reactor::closed(new);
     }

@@ -36,6 +36,11 @@ type Real = unsafe extern "C" fn(c_long, ...) -> c_long;
 pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long, a5: c_long, a6: c_long) -> c_long {
     // SAFETY: REAL is libc's syscall, variadic.
     let real: Real = unsafe { std::mem::transmute::<*mut libc::c_void, Real>(REAL.get()) };
+    if crate::hooks::serving() {
+        if let Some(r) = fd_syscall(n, a1, a2, a3) {
+            return r;
+        }
+    }
     if n == libc::SYS_futex {
         let r = std::panic::catch_unwind(|| {
             // SAFETY: the caller's futex arguments.
@@ -49,6 +54,26 @@ pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, 
     }
     // SAFETY: a straight call with the caller's own arguments.
     unsafe { real(n, a1, a2, a3, a4, a5, a6) }
+}
+
+/// Raw `close`, `close_range`, `dup2`, `dup3` must spare the runtime's fds
+/// as the libc functions do (see hooks/fd.rs). None: not one of those.
+fn fd_syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long) -> Option<c_long> {
+    use crate::sched::poller::runtime_fd;
+    let r = match n {
+        libc::SYS_close if runtime_fd(a1 as i32) => fail(libc::EBADF),
+        libc::SYS_close => {
+            crate::reactor::closed(a1 as i32);
+            return None;
+        }
+        libc::SYS_dup2 | libc::SYS_dup3 if runtime_fd(a1 as i32) || runtime_fd(a2 as i32) => fail(libc::EBADF),
+        libc::SYS_close_range => {
+            // SAFETY: our own close_range hook, with the caller's arguments.
+            unsafe { crate::hooks::fd::close_range(a1 as u32, a2 as u32, a3 as i32) as c_long }
+        }
+        _ => return None,
+    };
+    Some(r)
 }
 
 /// Handles the futex operations we serve; None: leave it to the kernel.

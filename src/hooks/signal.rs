@@ -195,7 +195,11 @@ fn forward_to_main(sig: c_int) -> bool {
         return false;
     }
     if main.sigmask() & (1 << (sig - 1)) != 0 {
-        return false;
+        // main blocks it (as a lone main would, natively keeping it
+        // pending): it waits on main until main unblocks it, rather than
+        // running now on a worker thread that does not block it.
+        main.post_signal(sig);
+        return true;
     }
     if main.state() == crate::coro::RUNNING {
         // main runs on another worker, perhaps in a plain blocking call

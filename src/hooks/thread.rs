@@ -398,6 +398,9 @@ fn record_mask() {
     if let Some(t) = coro::current_task() {
         let m = coro::thread_sigmask();
         t.set_sigmask(m);
+        // Signals kept for it while it blocked them run now, as the kernel
+        // delivers a pending signal when it is unblocked.
+        t.deliver_pending();
         let urg: u64 = 1 << (libc::SIGURG - 1);
         if m & urg != 0 && crate::monitor::preempt::active() {
             // SIGURG stays deliverable: it is how the monitor preempts.

@@ -25,7 +25,7 @@
 //!
 //! A worker alternates between pinned work (own queue, inbox) and new work
 //! (local queue), so neither starves the other.
-//! - **poller, timers**: each worker has its own `polling` poller (epoll
+//! - **poller, timers**: each worker has its own poller (epoll
 //!   set) and its own timer heap, for the coroutines pinned to it: a
 //!   coroutine's fd readiness and deadlines are delivered to the thread that
 //!   runs it, with no hop through another thread. An idle worker sleeps in

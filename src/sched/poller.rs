@@ -1,24 +1,29 @@
-//! A worker's poller: the `polling` crate's epoll set for fd registrations,
-//! waited on directly.
+//! A worker's poller: an epoll set for fd registrations and an eventfd that
+//! wakes it, both at high fd numbers.
 //!
-//! `polling::Poller::wait` arms a timerfd and re-arms its notifier on every
-//! call (three extra system calls per wait, measured with strace), which is
-//! most of the cost of a wake-up on an idle runtime. A worker instead waits
-//! on the same epoll fd with one `epoll_pwait2` (nanosecond timeout;
-//! `epoll_wait` with the timeout rounded up to whole milliseconds where the
-//! kernel lacks it) and is woken through an eventfd of its own, registered
-//! edge-triggered so a wake-up costs one `write` and, when seen, one `read`.
-//! Registrations still go through `polling` (`add`, `modify`, `delete`).
+//! A worker waits with one `epoll_pwait2` (nanosecond timeout; `epoll_wait`
+//! with the timeout rounded up to whole milliseconds where the kernel lacks
+//! it) and is woken through its eventfd, registered edge-triggered so a
+//! wake-up costs one `write` and, when seen, one `read`.
+//!
+//! The `polling` crate served here until its fds had to move: it keeps the
+//! numbers the kernel hands out (the lowest free ones, 3, 4, ...), where a
+//! shell's `exec 3>file` or a daemon's `dup2` lands on them; and its own
+//! wait re-arms a timerfd and its notifier on every call (three system calls
+//! per wait). These fds are moved to the top of the fd range
+//! ([`runtime_fd`] tells them apart) and are close-on-exec.
 
-use std::os::fd::{AsRawFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::sys::syscall6;
 
-/// The key of the wake-up eventfd (polling reserves `usize::MAX` itself).
+/// The key of the wake-up eventfd.
 const WAKE_KEY: usize = usize::MAX - 1;
 const MAX_EVENTS: usize = 1024;
+/// Readable (with peer hang-up and urgent data) and writable, edge-triggered.
+const ALL_EDGE: u32 = (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLOUT | libc::EPOLLET) as u32;
 
 /// One readiness event, as the reactor needs it.
 #[derive(Debug, Clone, Copy)]
@@ -29,8 +34,76 @@ pub struct Ready {
 }
 
 pub struct Poller {
-    poller: polling::Poller,
+    epfd: i32,
     wake_fd: i32,
+}
+
+/// The runtime's own fds: at most this many, in `RUNTIME_FDS`.
+const MAX_RUNTIME_FDS: usize = 256;
+static RUNTIME_FDS: [AtomicI32; MAX_RUNTIME_FDS] = [const { AtomicI32::new(-1) }; MAX_RUNTIME_FDS];
+static NRUNTIME: AtomicUsize = AtomicUsize::new(0);
+/// Lowest and highest runtime fd (a fast range test in the fd hooks).
+static LOW: AtomicI32 = AtomicI32::new(i32::MAX);
+static HIGH: AtomicI32 = AtomicI32::new(-1);
+
+/// Is `fd` one of the runtime's own (a poller's epoll fd or eventfd)?
+#[inline]
+pub fn runtime_fd(fd: i32) -> bool {
+    if fd < LOW.load(Ordering::Relaxed) || fd > HIGH.load(Ordering::Relaxed) {
+        return false;
+    }
+    let n = NRUNTIME.load(Ordering::Acquire).min(MAX_RUNTIME_FDS);
+    RUNTIME_FDS[..n].iter().any(|f| f.load(Ordering::Relaxed) == fd)
+}
+
+/// The runtime fds within `first..=last`, ascending.
+pub fn runtime_fds_in(first: u32, last: u32) -> Vec<i32> {
+    let n = NRUNTIME.load(Ordering::Acquire).min(MAX_RUNTIME_FDS);
+    let mut v: Vec<i32> = RUNTIME_FDS[..n]
+        .iter()
+        .map(|f| f.load(Ordering::Relaxed))
+        .filter(|&f| f >= 0 && (first..=last).contains(&(f as u32)))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Moves a new fd of ours to the top of the fd range (close-on-exec) and
+/// records it.
+fn place_high(fd: i32) -> std::io::Result<i32> {
+    // SAFETY: getrlimit fills the struct.
+    let soft = unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 { rl.rlim_cur } else { 1024 }
+    };
+    let top = soft.min(1 << 20) as usize;
+    let n = NRUNTIME.load(Ordering::Relaxed);
+    // Below the limit, leaving room for the other runtime fds.
+    let want = top.saturating_sub(MAX_RUNTIME_FDS / 4 + n + 1).max(3);
+    // SAFETY: F_DUPFD_CLOEXEC of our own fd, then closing the original.
+    let high = unsafe { syscall6(libc::SYS_fcntl, fd as usize, libc::F_DUPFD_CLOEXEC as usize, want, 0, 0, 0) };
+    let placed = if high >= 0 {
+        // SAFETY: as above.
+        unsafe { syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
+        high as i32
+    } else {
+        fd // no room up there: keep it where it is
+    };
+    let i = NRUNTIME.fetch_add(1, Ordering::AcqRel);
+    if i < MAX_RUNTIME_FDS {
+        RUNTIME_FDS[i].store(placed, Ordering::Release);
+        LOW.fetch_min(placed, Ordering::AcqRel);
+        HIGH.fetch_max(placed, Ordering::AcqRel);
+    }
+    Ok(placed)
+}
+
+fn check(r: isize) -> std::io::Result<isize> {
+    if r < 0 {
+        Err(std::io::Error::from_raw_os_error(-r as i32))
+    } else {
+        Ok(r)
+    }
 }
 
 /// The kernel lacks `epoll_pwait2` (before Linux 5.11): use `epoll_wait`.
@@ -38,17 +111,24 @@ static NO_PWAIT2: AtomicBool = AtomicBool::new(false);
 
 impl Poller {
     pub fn new() -> std::io::Result<Poller> {
-        let poller = polling::Poller::new()?;
-        // SAFETY: eventfd2 creates a new fd; raw (not through our hooks).
-        let fd = unsafe { syscall6(libc::SYS_eventfd2, 0, (libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) as usize, 0, 0, 0, 0) };
-        if fd < 0 {
-            return Err(std::io::Error::from_raw_os_error(-fd as i32));
-        }
-        let wake_fd = fd as i32;
-        // SAFETY: wake_fd is ours and lives as long as the poller (never
-        // closed: the runtime lives until the process exits).
-        unsafe { poller.add_with_mode(wake_fd, polling::Event::readable(WAKE_KEY), polling::PollMode::Edge)? };
-        Ok(Poller { poller, wake_fd })
+        // SAFETY: epoll_create1 and eventfd2 create new fds; raw system
+        // calls, not through our hooks.
+        let epfd = place_high(check(unsafe { syscall6(libc::SYS_epoll_create1, libc::EPOLL_CLOEXEC as usize, 0, 0, 0, 0, 0) })? as i32)?;
+        // SAFETY: as above.
+        let fd = check(unsafe { syscall6(libc::SYS_eventfd2, 0, (libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) as usize, 0, 0, 0, 0) })?;
+        let wake_fd = place_high(fd as i32)?;
+        let p = Poller { epfd, wake_fd };
+        // Both fds live as long as the process (the runtime is never torn
+        // down).
+        p.ctl(libc::EPOLL_CTL_ADD, wake_fd, (libc::EPOLLIN | libc::EPOLLET) as u32, WAKE_KEY)?;
+        Ok(p)
+    }
+
+    fn ctl(&self, op: i32, fd: i32, events: u32, key: usize) -> std::io::Result<()> {
+        let mut ev = libc::epoll_event { events, u64: key as u64 };
+        // SAFETY: epoll_ctl on our epoll fd with a valid event struct.
+        check(unsafe { syscall6(libc::SYS_epoll_ctl, self.epfd as usize, op as usize, fd as usize, &mut ev as *mut _ as usize, 0, 0) })
+            .map(|_| ())
     }
 
     /// Wakes the worker sleeping in [`Poller::wait`], or makes its next wait
@@ -66,7 +146,7 @@ impl Poller {
         if buf.capacity() < MAX_EVENTS {
             buf.reserve(MAX_EVENTS - buf.len());
         }
-        let epfd = self.poller.as_raw_fd() as usize;
+        let epfd = self.epfd as usize;
         let ptr = buf.as_mut_ptr() as usize;
         let cap = buf.capacity().min(MAX_EVENTS);
         let mut n = -(libc::ENOSYS as isize);
@@ -98,7 +178,7 @@ impl Poller {
                 continue;
             }
             let f = ev.events as i32;
-            // The same flag sets as `polling`'s own epoll backend.
+            // Errors and hang-ups count as both (a call will report them).
             let readable = f & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) != 0;
             let writable = f & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0;
             out.push(Ready { key, readable, writable });
@@ -110,17 +190,18 @@ impl Poller {
     /// # Safety
     /// `fd` must be open, and deleted (or closed) before it is reused.
     pub unsafe fn add(&self, fd: i32, key: usize) -> std::io::Result<()> {
-        // SAFETY: per the contract.
-        unsafe { self.poller.add_with_mode(fd, polling::Event::all(key), polling::PollMode::Edge) }
+        self.ctl(libc::EPOLL_CTL_ADD, fd, ALL_EDGE, key)
     }
 
     /// Re-registers `fd` under a new key.
     pub fn modify(&self, fd: BorrowedFd<'_>, key: usize) -> std::io::Result<()> {
-        self.poller.modify_with_mode(fd, polling::Event::all(key), polling::PollMode::Edge)
+        use std::os::fd::AsRawFd;
+        self.ctl(libc::EPOLL_CTL_MOD, fd.as_raw_fd(), ALL_EDGE, key)
     }
 
     /// Drops `fd`'s registration.
     pub fn delete(&self, fd: BorrowedFd<'_>) -> std::io::Result<()> {
-        self.poller.delete(fd)
+        use std::os::fd::AsRawFd;
+        self.ctl(libc::EPOLL_CTL_DEL, fd.as_raw_fd(), 0, 0)
     }
 }
