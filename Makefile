@@ -3,7 +3,7 @@ CARGO   ?= cargo
 LIB     := target/release/libopencoro.so
 BUILD   := target/opencoro
 
-.PHONY: all lib demo check test-rust test-c test-programs bench bench-threads bench-preempt clean
+.PHONY: all lib demo check compat test-rust test-c test-programs bench bench-threads bench-preempt clean
 
 all: lib
 
@@ -21,6 +21,11 @@ demo: lib
 
 check: lib
 	scripts/check.sh
+
+# the compatibility suite alone (also part of check): unmodified programs
+# with and without the library; installs what it needs with apt-get
+compat: lib
+	scripts/compat
 
 bench: lib
 	scripts/bench.sh

@@ -90,6 +90,7 @@ pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
 }
 
 fn serve(p: &'static Pool) {
+    crate::sched::worker::block_async_signals();
     loop {
         let job = {
             let mut q = p.queue.lock().unwrap_or_else(|e| e.into_inner());

@@ -309,6 +309,11 @@ impl Task {
         self.on_tid.load(Ordering::Relaxed)
     }
 
+    /// Are signals held for the task that its mask lets through?
+    pub fn has_pending_unblocked(&self) -> bool {
+        self.pending_signals.load(Ordering::Acquire) & !self.sigmask() != 0
+    }
+
     /// Takes the interruption of the task's current wait: None, or whether
     /// the handler asked for restarts (true) or not.
     pub fn take_interrupt(&self) -> Option<bool> {

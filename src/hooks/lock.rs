@@ -69,6 +69,8 @@ const MUTEX_KIND_SPECIAL: i32 = 16 | 32 | 64;
 const RWLOCK_CUR_WRITER: usize = 6;
 /// `__data.__wrefs` of a cond (int): bit 1 = CLOCK_MONOTONIC.
 const COND_WREFS: usize = 9;
+/// `private` of a semaphore (int): 0 (FUTEX_SHARED) when process-shared.
+const SEM_PRIVATE: usize = 2;
 
 fn word(p: *const c_void, i: usize) -> i32 {
     // SAFETY: callers pass a glibc object with at least i+1 ints.
@@ -367,10 +369,19 @@ fn sem_acquire(real_wait: Option<unsafe extern "C" fn(*mut sem_t) -> c_int>, s: 
         Ok(d) => d,
         Err(e) => return fail(e),
     };
-    if !has_company() {
+    let shared = word(s.cast(), SEM_PRIVATE) == 0;
+    if shared || !has_company() {
+        // A process-shared semaphore (sem_open, or sem_init with pshared)
+        // is posted in other processes, whose wake-ups never reach our
+        // lot: wait in the kernel, on the blocking pool when others could
+        // run meanwhile.
         return match real_wait {
-            // SAFETY: the caller's semaphore.
-            Some(w) if deadline == NEVER => unsafe { w(s) },
+            Some(w) if deadline == NEVER => {
+                let sp = crate::hooks::P(s);
+                // SAFETY: the caller's semaphore; the caller is suspended
+                // (or blocked) until the call returns.
+                crate::io::offload(&mut move || unsafe { w({ sp }.0) as isize }) as c_int
+            }
             _ => fail(spin_until(deadline, || if attempt() == libc::EAGAIN { libc::EBUSY } else { 0 })),
         };
     }

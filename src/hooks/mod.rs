@@ -17,6 +17,7 @@
 pub mod fd;
 pub mod file;
 pub mod poll;
+pub mod process;
 pub mod rw;
 pub mod signal;
 pub mod sleep;

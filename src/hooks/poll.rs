@@ -171,7 +171,12 @@ unsafe fn on_ppoll(
         // SAFETY: the caller's array and mask, as for ppoll itself.
         || unsafe { real(fds, n, &ZERO_TS, mask) },
         // SAFETY: as above.
-        |d| unsafe { real(fds, n, if d == NEVER { std::ptr::null() } else { &ts_left(d) }, mask) },
+        |d| {
+            // The timespec must outlive the call (a temporary in the `if`
+            // would not).
+            let ts = ts_left(d);
+            unsafe { real(fds, n, if d == NEVER { std::ptr::null() } else { &ts }, mask) }
+        },
     )
 }
 
@@ -194,7 +199,10 @@ unsafe fn on_ppoll_chk(
         // SAFETY: the caller's array, checked against fdslen above.
         || unsafe { real(fds, n, &ZERO_TS, mask, fdslen) },
         // SAFETY: as above.
-        |d| unsafe { real(fds, n, if d == NEVER { std::ptr::null() } else { &ts_left(d) }, mask, fdslen) },
+        |d| {
+            let ts = ts_left(d);
+            unsafe { real(fds, n, if d == NEVER { std::ptr::null() } else { &ts }, mask, fdslen) }
+        },
     )
 }
 
@@ -313,7 +321,8 @@ unsafe fn on_pselect(
         |d| {
             sets.restore();
             // SAFETY: as above.
-            unsafe { real(nfds, r, w, e, if d == NEVER { std::ptr::null() } else { &ts_left(d) }, mask) }
+            let ts = ts_left(d);
+            unsafe { real(nfds, r, w, e, if d == NEVER { std::ptr::null() } else { &ts }, mask) }
         },
     )
 }

@@ -26,6 +26,45 @@ hooks! {
     always fn sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int => on_sigaction;
     always fn signal(sig: c_int, handler: sighandler_t) -> sighandler_t => on_signal;
     always fn bsd_signal(sig: c_int, handler: sighandler_t) -> sighandler_t => on_signal;
+    co fn sigsuspend(mask: *const libc::sigset_t) -> c_int => on_sigsuspend;
+}
+
+/// `sigsuspend` on a coroutine: signals held for it (it blocked them when
+/// they came) that the suspend mask lets through run now and end the call
+/// with EINTR, as the kernel's pending signals would. Otherwise the real
+/// call, with the suspend mask recorded meanwhile, so that a signal sent to
+/// the process is forwarded to the thread that waits in it.
+unsafe fn on_sigsuspend(real: unsafe extern "C" fn(*const libc::sigset_t) -> c_int, mask: *const libc::sigset_t) -> c_int {
+    let Some(t) = crate::coro::current_task() else {
+        // SAFETY: the caller's own argument.
+        return unsafe { real(mask) };
+    };
+    if mask.is_null() {
+        // SAFETY: as above (libc answers EFAULT).
+        return unsafe { real(mask) };
+    }
+    // SAFETY: a valid sigset from the caller; its first 8 bytes hold 1..=64.
+    let new = unsafe { *(mask as *const u64) };
+    let old = t.sigmask();
+    t.set_sigmask(new);
+    if t.has_pending_unblocked() {
+        let set = |m: u64| {
+            // SAFETY: sets this thread's mask from a valid 8-byte set.
+            unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &m as *const u64 as usize, 0, 8, 0, 0) };
+        };
+        set(new);
+        t.deliver_pending();
+        set(old);
+        t.set_sigmask(old);
+        crate::sys::set_errno(libc::EINTR);
+        return -1;
+    }
+    // SAFETY: as above.
+    let r = unsafe { real(mask) };
+    let e = crate::sys::errno();
+    t.set_sigmask(old);
+    crate::sys::set_errno(e);
+    r
 }
 
 static REAL_SIGACTION: RealSym = RealSym::new("sigaction\0");

@@ -94,6 +94,7 @@ pub fn start(rt: &'static Runtime) {
 }
 
 fn run(rt: &'static Runtime) {
+    crate::sched::worker::block_async_signals();
     let cfg = crate::config::get();
     let slice = cfg.slice_ms * 1_000_000;
     let handoff = cfg.handoff_ms * 1_000_000;

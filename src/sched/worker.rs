@@ -105,6 +105,22 @@ pub fn has_company() -> bool {
     crate::coro::live() > 1
 }
 
+/// A thread the runtime starts blocks the signals a program handles until it
+/// runs a coroutine (whose mask it then takes): a signal sent to the
+/// process then goes to a thread that runs the program's code, such as a
+/// lone `main` on the main thread, in the order the kernel picks, rather
+/// than to an idle worker (from where it would be forwarded, after others).
+/// Faults, SIGURG and the signals glibc keeps for itself stay open.
+pub(crate) fn block_async_signals() {
+    let keep = [libc::SIGURG, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP, libc::SIGSYS, libc::SIGABRT];
+    let mut m: u64 = !0;
+    for s in keep {
+        m &= !(1u64 << (s - 1));
+    }
+    // SAFETY: blocks signals on this thread from a valid 8-byte set.
+    unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, &m as *const u64 as usize, 0, 8, 0, 0) };
+}
+
 /// Called by the preemption handler on the worker it preempts.
 pub(crate) fn note_preempted() {
     let l = LOCAL.with(|c| c.get());
@@ -124,6 +140,9 @@ pub fn current_worker() -> Option<usize> {
 
 /// Runs worker `index` until `until` (if given) has finished.
 pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, until: Option<&Arc<Task>>) {
+    if until.is_none() {
+        block_async_signals();
+    }
     let local = Local {
         index,
         deque,

@@ -1,0 +1,2 @@
+long fib(int n);
+long sum_squares(int n);

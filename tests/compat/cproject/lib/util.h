@@ -1,0 +1,2 @@
+const char *reverse_copy(const char *s);
+int util_strlen(const char *s);
