@@ -69,8 +69,10 @@ const MUTEX_KIND_SPECIAL: i32 = 16 | 32 | 64;
 const RWLOCK_CUR_WRITER: usize = 6;
 /// `__data.__wrefs` of a cond (int): bit 1 = CLOCK_MONOTONIC.
 const COND_WREFS: usize = 9;
-/// `private` of a semaphore (int): 0 (FUTEX_SHARED) when process-shared.
+/// `private` of a semaphore (int): glibc's LLL_SHARED (FUTEX_PRIVATE_FLAG,
+/// 128) when process-shared (sem_open, or sem_init with pshared), 0 when not.
 const SEM_PRIVATE: usize = 2;
+const SEM_SHARED: i32 = 128;
 
 fn word(p: *const c_void, i: usize) -> i32 {
     // SAFETY: callers pass a glibc object with at least i+1 ints.
@@ -369,7 +371,7 @@ fn sem_acquire(real_wait: Option<unsafe extern "C" fn(*mut sem_t) -> c_int>, s: 
         Ok(d) => d,
         Err(e) => return fail(e),
     };
-    let shared = word(s.cast(), SEM_PRIVATE) == 0;
+    let shared = word(s.cast(), SEM_PRIVATE) == SEM_SHARED;
     if shared || !has_company() {
         // A process-shared semaphore (sem_open, or sem_init with pshared)
         // is posted in other processes, whose wake-ups never reach our
