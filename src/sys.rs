@@ -161,3 +161,13 @@ pub fn thread_pointer_word(off: usize) -> usize {
     // SAFETY: the header words below 0x40 exist in every glibc TCB.
     unsafe { *((thread_pointer() + off) as *const usize) }
 }
+
+/// `rt_sigprocmask(how, set)` on the calling thread for signals 1..=64
+/// (`set` None: only read); returns the mask before the call.
+pub fn sigmask(how: libc::c_int, set: Option<u64>) -> u64 {
+    let mut old = 0u64;
+    let setp = set.as_ref().map_or(0, |m| m as *const u64 as usize);
+    // SAFETY: valid 8-byte sets (or none); affects only the calling thread.
+    unsafe { syscall6(libc::SYS_rt_sigprocmask, how as usize, setp, &mut old as *mut u64 as usize, 8, 0, 0) };
+    old
+}

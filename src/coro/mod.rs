@@ -693,17 +693,13 @@ impl ThreadSlots {
 
 /// The calling thread's signal mask (signals 1..=64).
 pub fn thread_sigmask() -> u64 {
-    let mut old = 0u64;
-    // SAFETY: rt_sigprocmask with a NULL new set only reads the mask.
-    unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, 0, &mut old as *mut u64 as usize, 8, 0, 0) };
-    old
+    crate::sys::sigmask(libc::SIG_BLOCK, None)
 }
 
 fn set_thread_sigmask(m: u64) {
     // SIGURG stays deliverable: it is how the monitor preempts.
     let m = if crate::monitor::preempt::active() { m & !(1 << (libc::SIGURG - 1)) } else { m };
-    // SAFETY: sets the calling thread's mask from a valid 8-byte set.
-    unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &m as *const u64 as usize, 0, 8, 0, 0) };
+    crate::sys::sigmask(libc::SIG_SETMASK, Some(m));
 }
 
 /// The mask a new task starts with: its creator's.

@@ -48,13 +48,9 @@ unsafe fn on_sigsuspend(real: unsafe extern "C" fn(*const libc::sigset_t) -> c_i
     let old = t.sigmask();
     t.set_sigmask(new);
     if t.has_pending_unblocked() {
-        let set = |m: u64| {
-            // SAFETY: sets this thread's mask from a valid 8-byte set.
-            unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &m as *const u64 as usize, 0, 8, 0, 0) };
-        };
-        set(new);
+        crate::sys::sigmask(libc::SIG_SETMASK, Some(new));
         t.deliver_pending();
-        set(old);
+        crate::sys::sigmask(libc::SIG_SETMASK, Some(old));
         t.set_sigmask(old);
         crate::sys::set_errno(libc::EINTR);
         return -1;

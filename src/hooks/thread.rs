@@ -404,8 +404,7 @@ fn record_mask() {
         let urg: u64 = 1 << (libc::SIGURG - 1);
         if m & urg != 0 && crate::monitor::preempt::active() {
             // SIGURG stays deliverable: it is how the monitor preempts.
-            // SAFETY: unblocks one signal on this thread.
-            unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK as usize, &urg as *const u64 as usize, 0, 8, 0, 0) };
+            crate::sys::sigmask(libc::SIG_UNBLOCK, Some(urg));
         }
     }
 }

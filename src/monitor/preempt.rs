@@ -180,9 +180,9 @@ fn try_preempt(ctx: *mut c_void) {
         return;
     }
     let urg: u64 = 1 << (libc::SIGURG - 1);
-    // SAFETY: unblocks SIGURG on this thread (the handler runs with it
-    // blocked), so the next coroutine on this worker can be preempted.
-    unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK as usize, &urg as *const u64 as usize, 0, 8, 0, 0) };
+    // The handler runs with SIGURG blocked: unblock it, so the next
+    // coroutine on this worker can be preempted.
+    crate::sys::sigmask(libc::SIG_UNBLOCK, Some(urg));
     crate::sched::worker::note_preempted();
     coro::suspend(Request::Yield);
 }

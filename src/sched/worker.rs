@@ -117,8 +117,7 @@ pub(crate) fn block_async_signals() {
     for s in keep {
         m &= !(1u64 << (s - 1));
     }
-    // SAFETY: blocks signals on this thread from a valid 8-byte set.
-    unsafe { crate::sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, &m as *const u64 as usize, 0, 8, 0, 0) };
+    crate::sys::sigmask(libc::SIG_BLOCK, Some(m));
 }
 
 /// Called by the preemption handler on the worker it preempts.
