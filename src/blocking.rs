@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::coro::{self, Request, Task};
 
@@ -39,7 +39,13 @@ struct Pool {
     max: usize,
 }
 
-static POOL: OnceLock<Pool> = OnceLock::new();
+static POOL: crate::sync::PerProcess<Pool> = crate::sync::PerProcess::new();
+
+/// In a forked child: the pool's threads are gone and its queue holds
+/// calls of the parent's coroutines.
+pub(crate) fn forget_after_fork() {
+    POOL.renew(None);
+}
 
 fn pool() -> &'static Pool {
     POOL.get_or_init(|| Pool {
@@ -74,6 +80,8 @@ pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
                 .spawn(move || serve(pool()));
             if r.is_err() {
                 p.queue.lock().unwrap_or_else(|e| e.into_inner()).2 -= 1;
+            } else {
+                crate::green::setxid::install();
             }
         } else {
             drop(q);

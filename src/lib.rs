@@ -12,6 +12,7 @@
 //! - [`sync`]: the parking lot behind the futex and pthread lock hooks.
 //! - [`sched`]: workers, queues, stealing, idle/park protocol.
 //! - [`timer`]: deadlines for sleeps and I/O timeouts.
+//! - [`fork`]: the forked child's own runtime.
 //! - [`reactor`]: fd readiness (per-worker epoll pollers) and the fd table.
 //! - [`io`]: the shared loop that turns a blocking call into a suspension.
 //! - [`blocking`]: the thread pool for calls epoll cannot make non-blocking.
@@ -26,6 +27,7 @@ pub mod blocking;
 pub mod capi;
 pub mod config;
 pub mod coro;
+pub mod fork;
 pub mod green;
 pub mod hooks;
 pub mod io;
@@ -43,9 +45,5 @@ pub mod timer;
 fn opencoro_init() {
     config::init();
     // SAFETY: registering a plain function; it only stores to an atomic.
-    unsafe { libc::pthread_atfork(None, None, Some(after_fork_child)) };
-}
-
-extern "C" fn after_fork_child() {
-    hooks::mark_forked();
+    unsafe { libc::pthread_atfork(None, None, Some(fork::after_fork_child)) };
 }

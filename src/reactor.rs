@@ -135,10 +135,19 @@ struct Table {
     chunks: Box<[AtomicPtr<Chunk>]>,
 }
 
-static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+static TABLE: crate::sync::PerProcess<Table> = crate::sync::PerProcess::new();
 static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
 /// Waits in progress per worker (worth a non-blocking poll while busy).
 static WAITING: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
+
+/// In a forked child: the fd table describes the parent's registrations
+/// (in epoll sets the child does not use) and waiters; start afresh.
+pub(crate) fn forget_after_fork() {
+    TABLE.renew(None);
+    for w in &WAITING {
+        w.store(0, Ordering::Relaxed);
+    }
+}
 
 fn table() -> &'static Table {
     TABLE.get_or_init(|| Table {

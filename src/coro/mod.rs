@@ -57,6 +57,9 @@ pub enum Request {
     /// I have ended without returning (a green thread's `pthread_exit`):
     /// discard my stack's frames.
     Exit,
+    /// I have just forked and this is the child: carry on in the child's
+    /// runtime (see `crate::fork`).
+    Forked,
 }
 
 /// The value a worker passes into a coroutine when it resumes it: the index
@@ -162,6 +165,11 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// Coroutines in existence (created, not finished).
 pub fn live() -> usize {
     LIVE.load(Ordering::Relaxed)
+}
+
+/// In a forked child: the forking coroutine is the only one.
+pub(crate) fn set_live_after_fork() {
+    LIVE.store(1, Ordering::Relaxed);
 }
 
 /// The task running on this thread, or null. Never inlined (see module doc).
@@ -339,6 +347,19 @@ impl Task {
         self.preempt.load(Ordering::Relaxed) && self.preempt.swap(false, Ordering::Relaxed)
     }
 
+    /// In a forked child, on the survivor: whoever waited to join it is a
+    /// coroutine or thread of the parent (leaked, see `crate::fork`).
+    pub(crate) fn forget_joiners_after_fork(&self) {
+        let mut j = match self.join.try_lock() {
+            Ok(j) => j,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            // Held by a thread of the parent: no joiner can be recorded.
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
+        std::mem::forget(std::mem::take(&mut j.waiters));
+        j.thread_waiters = 0;
+    }
+
     /// Marks a task detached before anyone could join it.
     pub(crate) fn detach_now(&self) {
         let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
@@ -368,6 +389,11 @@ impl Task {
         self.join.lock().unwrap_or_else(|e| e.into_inner()).done
     }
 
+    /// The value join returns (meaningful once the task is done).
+    pub fn result(&self) -> usize {
+        self.join.lock().unwrap_or_else(|e| e.into_inner()).result
+    }
+
     /// Sets the value join returns (a green thread's `pthread_exit`).
     pub fn set_result(&self, v: usize) {
         self.join.lock().unwrap_or_else(|e| e.into_inner()).result = v;
@@ -378,6 +404,14 @@ impl Task {
         // `settle_park`), which the waker's acquire CAS in `unpark` observes.
         let w = self.pinned.load(Ordering::Relaxed);
         (w != usize::MAX).then_some(w)
+    }
+
+    /// Moves a pinned task to worker `w` (a forked child's only coroutine,
+    /// to the one worker thread it has).
+    pub(crate) fn repin(&self, w: usize) {
+        if self.pinned().is_some() {
+            self.pinned.store(w, Ordering::Relaxed);
+        }
     }
 
     /// Pins a task to the worker that is about to run it for the first time.
@@ -633,6 +667,11 @@ impl ThreadSlots {
         // SAFETY: __errno_location has no preconditions.
         let errno = unsafe { libc::__errno_location() };
         ThreadSlots { errno, eh_globals: cxa_eh_globals(), tp: crate::sys::thread_pointer(), local: Cell::new(0), mask: Cell::new(thread_sigmask()), tid: crate::sys::gettid() }
+    }
+
+    /// The worker's own thread pointer.
+    pub(crate) fn thread_pointer(&self) -> usize {
+        self.tp
     }
 
     /// Records the worker loop's state, to publish to green threads.

@@ -356,7 +356,13 @@ impl Pool {
     }
 }
 
-static POOL: OnceLock<Pool> = OnceLock::new();
+static POOL: crate::sync::PerProcess<Pool> = crate::sync::PerProcess::new();
+
+/// In a forked child: another thread of the parent may have held the
+/// pool's lock; the parent's pooled stacks are left where they are.
+pub(crate) fn forget_after_fork() {
+    POOL.renew(None);
+}
 
 /// The process-wide pool, sized from the configuration.
 pub fn pool() -> &'static Pool {

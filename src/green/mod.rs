@@ -9,6 +9,7 @@
 //! valid as long as the program may use it.
 
 pub mod keys;
+pub mod setxid;
 pub mod tls;
 
 use std::cell::UnsafeCell;
@@ -45,7 +46,7 @@ unsafe impl Sync for Green {}
 /// Live green threads (created, not ended).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// `pthread_t` -> task, until joined or ended detached.
-static REGISTRY: Mutex<Option<HashMap<usize, Arc<Task>>>> = Mutex::new(None);
+static REGISTRY: crate::sync::PerProcess<Mutex<Option<HashMap<usize, Arc<Task>>>>> = crate::sync::PerProcess::new();
 /// Thread ids we hand out: above any real pid (PID_MAX_LIMIT is 2^22), below
 /// FUTEX_TID_MASK, unique among live green threads.
 static NEXT_TID: AtomicI32 = AtomicI32::new(0x1000_0000);
@@ -63,8 +64,24 @@ fn end_process() {
     }
 }
 
+/// In a forked child whose only coroutine is `survivor`: it is the only
+/// green thread (if it is one); when it ends, the process does (as when
+/// the last thread of a child forked by a thread ends), unless it is the
+/// program's `main`.
+pub(crate) fn after_fork(survivor: &Arc<Task>, was_main: bool) {
+    let mut map = HashMap::new();
+    if let Some(g) = survivor.green() {
+        map.insert(g.tp, survivor.clone());
+    }
+    REGISTRY.renew(Some(Mutex::new(Some(map))));
+    tls::forget_after_fork();
+    LIVE.store(usize::from(survivor.green().is_some()), Ordering::SeqCst);
+    MAIN_EXITED.store(!was_main, Ordering::SeqCst);
+    ENDING.store(false, Ordering::SeqCst);
+}
+
 fn registry() -> std::sync::MutexGuard<'static, Option<HashMap<usize, Arc<Task>>>> {
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+    REGISTRY.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The green thread task behind `t`, if `t` is one.

@@ -55,6 +55,7 @@ pub struct Layout {
     static_align: usize,
     off_list: usize,
     off_tid: usize,
+    pub(crate) off_cancelhandling: usize,
     off_robust: usize,
     off_cleanup_jmp_buf: usize,
     off_specific: usize,
@@ -134,9 +135,10 @@ unsafe fn learn() -> Result<Layout, String> {
     }
     let off_list = db_field("_thread_db_pthread_list", 128)?;
     let off_tid = db_field("_thread_db_pthread_tid", 32)?;
+    let off_cancelhandling = db_field("_thread_db_pthread_cancelhandling", 32)?;
     let off_specific = db_field("_thread_db_pthread_specific", 64 * SPECIFIC_ENTRIES as u32)?;
     let within = |off: usize, len: usize| off + len <= pthread_size;
-    if !within(off_list, 16) || !within(off_tid, 4) || !within(off_specific, 8 * SPECIFIC_ENTRIES) {
+    if !within(off_list, 16) || !within(off_tid, 4) || !within(off_cancelhandling, 4) || !within(off_specific, 8 * SPECIFIC_ENTRIES) {
         return Err("descriptor offsets out of range".into());
     }
     if rd(0) != tp || rd(0x10) != tp {
@@ -212,6 +214,7 @@ unsafe fn learn() -> Result<Layout, String> {
         static_align,
         off_list,
         off_tid,
+        off_cancelhandling,
         off_robust,
         off_cleanup_jmp_buf,
         off_specific,
@@ -295,7 +298,16 @@ pub struct Block {
 }
 
 /// Finished threads' blocks by size class, for reuse.
-static POOL: Mutex<Vec<(usize, Vec<Block>)>> = Mutex::new(Vec::new());
+static POOL: crate::sync::PerProcess<Mutex<Vec<(usize, Vec<Block>)>>> = crate::sync::PerProcess::new();
+
+/// In a forked child: the pool of finished blocks may have been locked.
+pub(crate) fn forget_after_fork() {
+    POOL.renew(None);
+}
+
+fn pool() -> std::sync::MutexGuard<'static, Vec<(usize, Vec<Block>)>> {
+    POOL.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl Layout {
     fn reserve(&self) -> usize {
@@ -307,7 +319,7 @@ impl Layout {
     pub fn take_block(&self, size: usize, tid: i32) -> Result<Block, i32> {
         let class = stack::round_size(size + self.reserve());
         let pooled = {
-            let mut p = POOL.lock().unwrap_or_else(|e| e.into_inner());
+            let mut p = pool();
             p.iter_mut().find(|(c, _)| *c == class).and_then(|(_, v)| v.pop())
         };
         let pooled = pooled.and_then(|b| {
@@ -436,7 +448,7 @@ impl Layout {
     /// Returns a finished green thread's block for reuse.
     pub fn give_block(&self, b: Block) {
         let class = b.stack.class();
-        let mut p = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = pool();
         let i = match p.iter().position(|(c, _)| *c == class) {
             Some(i) => i,
             None => {
@@ -497,6 +509,56 @@ impl Layout {
         // SAFETY: the callback matches dl_iterate_phdr's contract.
         unsafe { libc::dl_iterate_phdr(Some(first), &acc as *const Acc as *mut c_void) };
         self.used.load(Ordering::Relaxed)
+    }
+
+    /// The thread id glibc records in descriptor `tp`.
+    ///
+    /// # Safety
+    /// `tp` is a live descriptor.
+    pub unsafe fn tid_of(&self, tp: usize) -> i32 {
+        // SAFETY: off_tid lies inside the descriptor (checked in `learn`).
+        unsafe { *((tp + self.off_tid) as *const i32) }
+    }
+
+    /// After `fork`, in the child, glibc has marked the stacks of all threads
+    /// but the running one free (tid 0) in its stack cache. When a
+    /// coroutine with a descriptor of its own forked, the worker's own
+    /// descriptor `tp` is among them, though the worker loop goes on using
+    /// it: mark it taken again, or `pthread_create` would hand its stack
+    /// to a new thread.
+    ///
+    /// # Safety
+    /// `tp` is a live descriptor of this process.
+    pub unsafe fn reclaim_after_fork(&self, tp: usize) {
+        let tid = (tp + self.off_tid) as *mut i32;
+        // SAFETY: off_tid lies inside the descriptor (checked in `learn`).
+        unsafe {
+            if *tid == 0 {
+                *tid = crate::sys::gettid();
+            }
+        }
+    }
+
+    /// After `fork`, in the child, glibc has linked the running thread's
+    /// descriptor into its list of threads. A green thread's is ours (its
+    /// block is reused or freed when the thread ends): take it out again.
+    ///
+    /// # Safety
+    /// `tp` is the running green thread's descriptor, glibc's lists are
+    /// not in use (the fork child handler runs on the only thread).
+    pub unsafe fn unlink_after_fork(&self, tp: usize) {
+        let node = tp + self.off_list;
+        // SAFETY: glibc's list_t is {next, prev}; list_del, then self-link.
+        unsafe {
+            let next = *(node as *const usize);
+            let prev = *((node + 8) as *const usize);
+            if next != node && next != 0 && prev != 0 {
+                *((next + 8) as *mut usize) = prev;
+                *(prev as *mut usize) = next;
+            }
+            *(node as *mut usize) = node;
+            *((node + 8) as *mut usize) = node;
+        }
     }
 
     /// Publishes `task` as CURRENT in the green thread's own TLS (it never

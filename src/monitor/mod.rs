@@ -84,7 +84,18 @@ pub fn start(rt: &'static Runtime) {
     if cfg.preempt {
         preempt::install();
     }
-    if !cfg.preempt && rt.slots() == rt.workers() {
+    spawn(rt);
+}
+
+/// In a forked child, on the child's runtime: the parent's monitor thread
+/// is gone (the SIGURG handler stays installed).
+pub fn restart_after_fork(rt: &'static Runtime) {
+    MONITOR_IDLE.store(false, Ordering::Relaxed);
+    spawn(rt);
+}
+
+fn spawn(rt: &'static Runtime) {
+    if !crate::config::get().preempt && rt.slots() == rt.workers() {
         return; // nothing to watch for
     }
     let r = std::thread::Builder::new().name("opencoro-mon".into()).stack_size(128 * 1024).spawn(move || run(rt));

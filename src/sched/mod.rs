@@ -80,7 +80,7 @@ pub struct Runtime {
     main_mode: bool,
 }
 
-static RT: OnceLock<Runtime> = OnceLock::new();
+static RT: crate::sync::PerProcess<Runtime> = crate::sync::PerProcess::new();
 static THREADS: Once = Once::new();
 /// Set by the `__libc_start_main` hook before the program's constructors
 /// run: the main thread will become worker 0.
@@ -88,7 +88,7 @@ static MAIN_MODE: AtomicBool = AtomicBool::new(false);
 
 /// The task running the program's `main` (0 until it exists).
 static MAIN_TASK: AtomicUsize = AtomicUsize::new(0);
-static MAIN: OnceLock<(Arc<Task>, usize)> = OnceLock::new();
+static MAIN: crate::sync::PerProcess<(Arc<Task>, usize)> = crate::sync::PerProcess::new();
 
 /// The task running the program's `main`, once it exists.
 pub fn main_task() -> Option<Arc<Task>> {
@@ -103,6 +103,12 @@ pub fn main_thread() -> usize {
 /// Is `t` the task running the program's `main`?
 pub fn is_main_task(t: *const Task) -> bool {
     MAIN_TASK.load(Ordering::Relaxed) == t as usize
+}
+
+/// Was the library preloaded (the main thread is worker 0), rather than
+/// `dlopen`ed?
+pub fn preloaded() -> bool {
+    MAIN_MODE.load(Ordering::Relaxed)
 }
 
 /// Declares that the main thread will become worker 0 (preload mode).
@@ -153,8 +159,18 @@ fn build() -> Runtime {
 }
 
 fn start_threads(rt: &'static Runtime) {
-    let first = usize::from(rt.main_mode);
-    for i in first..rt.workers() {
+    start_workers(rt, rt.main_mode.then_some(0));
+    crate::monitor::start(rt);
+    crate::green::setxid::install();
+}
+
+/// Starts the threads of the workers proper, but for `skip` (the calling
+/// thread's own slot).
+fn start_workers(rt: &'static Runtime, skip: Option<usize>) {
+    for i in 0..rt.workers() {
+        if Some(i) == skip {
+            continue;
+        }
         let Some(deque) = rt.take_deque(i) else { continue };
         let r = std::thread::Builder::new()
             .name(format!("opencoro-w{i}"))
@@ -164,7 +180,47 @@ fn start_threads(rt: &'static Runtime) {
             crate::diag!("cannot start worker thread {i} ({e}); running with fewer workers");
         }
     }
-    crate::monitor::start(rt);
+}
+
+/// In a forked child (see `crate::fork`): a fresh runtime replaces the
+/// parent's copy, whose queues hold coroutines that do not exist here.
+/// `survivor`, the coroutine that forked, becomes the child's main
+/// coroutine unless it is `main` already. No thread starts yet: the worker
+/// that ran the survivor does that once it is back in its loop.
+pub(crate) fn renew_after_fork(survivor: &Arc<Task>, slot: usize) {
+    RT.renew(Some(build()));
+    let ptr = Arc::as_ptr(survivor);
+    let was_main = is_main_task(ptr);
+    if !was_main {
+        MAIN.renew(Some((survivor.clone(), crate::sys::thread_pointer())));
+        MAIN_TASK.store(ptr as usize, Ordering::Relaxed);
+    }
+    // Where the program's `main` was the survivor and its worker 0 loop
+    // (on the main thread) will see it end, that loop ends the process;
+    // otherwise whoever finishes the survivor does.
+    EXIT_AT_END.store(survivor.green().is_none() && !(was_main && slot == 0), Ordering::Relaxed);
+}
+
+/// The forking thread, back in its worker loop in the child: starts the
+/// child's other workers and its monitor; returns the child's runtime.
+pub(crate) fn start_after_fork(slot: usize) -> &'static Runtime {
+    let rt = runtime();
+    start_workers(rt, Some(slot));
+    crate::monitor::restart_after_fork(rt);
+    rt
+}
+
+/// Set in a forked child whose main coroutine is not on the loop that
+/// `run_main` waits in: its end ends the process.
+static EXIT_AT_END: AtomicBool = AtomicBool::new(false);
+
+/// A task has finished on a worker: if it was a forked child's main
+/// coroutine, ends the process with its result as `main`'s return would.
+pub(crate) fn finished(t: &Task) {
+    if EXIT_AT_END.load(Ordering::Relaxed) && is_main_task(t) {
+        // SAFETY: what returning from main does.
+        unsafe { libc::exit(t.result() as i32) };
+    }
 }
 
 fn new_poller() -> poller::Poller {
@@ -207,6 +263,7 @@ impl Runtime {
             crate::diag!("cannot start spare thread {i} ({e}); blocked workers keep their coroutines");
             return false;
         }
+        crate::green::setxid::install();
         true
     }
 
@@ -275,7 +332,7 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     let t = Task::new(main, stack_size, Some(0));
     MAIN_TASK.store(Arc::as_ptr(&t) as usize, Ordering::Relaxed);
     let main_tp = crate::sys::thread_pointer();
-    let _ = MAIN.set((t.clone(), main_tp));
+    MAIN.get_or_init(|| (t.clone(), main_tp));
     // Worker 0's loop runs on a descriptor of its own and `main` keeps the
     // main thread's: then `main`, like a green thread, has TLS that does
     // not depend on which OS thread runs it.

@@ -68,6 +68,22 @@ pub fn runtime_fds_in(first: u32, last: u32) -> Vec<i32> {
     v
 }
 
+/// In a forked child: closes the child's copies of the parent's runtime fds
+/// (the epoll sets are shared with the parent: the child must not touch
+/// them) and forgets them; the child's pollers take the same numbers.
+pub(crate) fn forget_after_fork() {
+    let n = NRUNTIME.swap(0, Ordering::AcqRel).min(MAX_RUNTIME_FDS);
+    for f in &RUNTIME_FDS[..n] {
+        let fd = f.swap(-1, Ordering::AcqRel);
+        if fd >= 0 {
+            // SAFETY: our own fd; the parent's copy stays open.
+            unsafe { syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
+        }
+    }
+    LOW.store(i32::MAX, Ordering::Release);
+    HIGH.store(-1, Ordering::Release);
+}
+
 /// Moves a new fd of ours to the top of the fd range (close-on-exec) and
 /// records it.
 fn place_high(fd: i32) -> std::io::Result<i32> {

@@ -110,9 +110,24 @@ pub fn has_company() -> bool {
 /// process then goes to a thread that runs the program's code, such as a
 /// lone `main` on the main thread, in the order the kernel picks, rather
 /// than to an idle worker (from where it would be forwarded, after others).
-/// Faults, SIGURG and the signals glibc keeps for itself stay open.
+/// Faults, SIGURG and the signals glibc keeps for itself stay open (32,
+/// SIGCANCEL, and 33, SIGSETXID: `setuid` and friends signal every thread
+/// glibc knows and wait until each has answered).
 pub(crate) fn block_async_signals() {
-    let keep = [libc::SIGURG, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP, libc::SIGSYS, libc::SIGABRT];
+    const SIGCANCEL: i32 = 32;
+    const SIGSETXID: i32 = 33;
+    let keep = [
+        libc::SIGURG,
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGILL,
+        libc::SIGFPE,
+        libc::SIGTRAP,
+        libc::SIGSYS,
+        libc::SIGABRT,
+        SIGCANCEL,
+        SIGSETXID,
+    ];
     let mut m: u64 = !0;
     for s in keep {
         m &= !(1u64 << (s - 1));
@@ -139,6 +154,27 @@ pub fn current_worker() -> Option<usize> {
 
 /// Runs worker `index` until `until` (if given) has finished.
 pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, until: Option<&Arc<Task>>) {
+    let mut forked = run_loop(rt, index, deque, until, None);
+    // A coroutine of this worker forked and this is the child: the thread
+    // goes on as the same slot of the child's runtime, with the survivor.
+    while let Some(survivor) = forked {
+        let rt = super::start_after_fork(index);
+        let Some(deque) = rt.take_deque(index) else {
+            crate::diag!("forked child: no queue for worker {index}; aborting");
+            std::process::abort();
+        };
+        forked = run_loop(rt, index, deque, until, Some(survivor));
+    }
+}
+
+/// The loop of [`run`]; returns the survivor of a fork (in the child).
+fn run_loop(
+    rt: &'static Runtime,
+    index: usize,
+    deque: Worker<Arc<Task>>,
+    until: Option<&Arc<Task>>,
+    survivor: Option<Arc<Task>>,
+) -> Option<Arc<Task>> {
     if until.is_none() {
         block_async_signals();
     }
@@ -160,7 +196,14 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
     LOCAL.with(|c| c.set(&local));
     local.slots.set_local(&local as *const Local as usize);
     rt.watch[index].tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Relaxed);
+    // glibc knows the main thread by `main`'s descriptor (run_main's loop
+    // runs on one of its own), every other worker by its own.
+    crate::green::setxid::register(if until.is_some() { super::main_thread() } else { local.slots.thread_pointer() });
     crate::debug!("worker {index} starts");
+    if let Some(t) = survivor {
+        t.repin(index);
+        requeue(&local, t);
+    }
     loop {
         if until.is_some_and(|t| t.state() == coro::DONE) {
             break;
@@ -177,7 +220,9 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
             // first ran here while it stood in).
             if let Some(t) = take_pinned(rt, &local, tick) {
                 rt.watch[index].enter();
-                run_task(rt, &local, t);
+                if let Some(s) = run_task(rt, &local, t) {
+                    return leave_for_child(local, s);
+                }
                 rt.watch[index].leave();
                 continue;
             }
@@ -193,7 +238,9 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
         if let Some(t) = adopted.or_else(|| find_task(rt, &local, tick)) {
             found_work(rt, &local);
             rt.watch[index].enter();
-            run_task(rt, &local, t);
+            if let Some(s) = run_task(rt, &local, t) {
+                return leave_for_child(local, s);
+            }
             rt.watch[index].leave();
             continue;
         }
@@ -210,6 +257,24 @@ pub(crate) fn run(rt: &'static Runtime, index: usize, deque: Worker<Arc<Task>>, 
     }
     LOCAL.with(|c| c.set(std::ptr::null()));
     crate::debug!("worker {index} leaves");
+    None
+}
+
+/// In a forked child, out of the parent's loop: its queues hold coroutines
+/// that exist only in the parent, so they are leaked, never dropped
+/// (dropping a suspended coroutine would unwind it, running its code here).
+fn leave_for_child(local: Local, survivor: Arc<Task>) -> Option<Arc<Task>> {
+    LOCAL.with(|c| c.set(std::ptr::null()));
+    std::mem::forget(local);
+    Some(survivor)
+}
+
+/// The worker's own thread pointer, from a coroutine it runs (None off a
+/// worker).
+pub(crate) fn loop_thread_pointer() -> Option<usize> {
+    let l = LOCAL.with(|c| c.get());
+    // SAFETY: as in push_local.
+    unsafe { l.as_ref() }.map(|l| l.slots.thread_pointer())
 }
 
 /// A searching worker found work: if it was the last searcher and new
@@ -322,8 +387,9 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
         || rt.stealers.iter().any(|s| !s.is_empty())
 }
 
-/// Runs one task until it suspends or finishes, then carries out its request.
-fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
+/// Runs one task until it suspends or finishes, then carries out its
+/// request. Returns the task if it forked and this is the child.
+fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
     t.pin_to(local.index);
     if !t.started() {
         // SAFETY: we took `t` off a queue, so we own it.
@@ -368,11 +434,19 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) {
                 requeue(local, t);
             }
         }
+        Some(Request::Forked) => {
+            t.settle_yield();
+            return Some(t);
+        }
         // `resume` turns Exit into None (the coroutine has ended).
         Some(Request::Exit) => unreachable!("Exit is handled by resume"),
-        // SAFETY: we ran it to completion and own it.
-        None => unsafe { t.finish() },
+        None => {
+            // SAFETY: we ran it to completion and own it.
+            unsafe { t.finish() };
+            super::finished(&t);
+        }
     }
+    None
 }
 
 /// Puts a task that just ran here back in line: a green thread (it may

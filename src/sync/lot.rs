@@ -52,6 +52,17 @@ thread_local! {
     static THREAD_FLAG: AtomicU32 = const { AtomicU32::new(0) };
 }
 
+/// In a forked child: every waiter is a coroutine or thread of the parent.
+/// Leaked, not dropped (see `sync::per_process`).
+pub(crate) fn forget_after_fork() {
+    for b in &BUCKETS {
+        // SAFETY: called by the fork handler, the child's only thread.
+        let v = unsafe { b.reset_after_fork() };
+        std::mem::forget(std::mem::take(v));
+    }
+    PARKED.store(0, Ordering::Relaxed);
+}
+
 fn bucket(addr: usize) -> &'static SpinLock<Vec<Waiter>> {
     let h = ((addr >> 2) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BUCKET_BITS);
     &BUCKETS[h as usize]

@@ -9,7 +9,10 @@
 //! lock shared between both kinds works whichever side waits.
 
 pub mod lot;
+pub mod per_process;
 pub mod spin;
+
+pub use per_process::PerProcess;
 
 /// A deadline, in CLOCK_MONOTONIC ns, from a `timespec` on `clock` (an
 /// absolute time, as pthread and futex timeouts are). None: the timespec is

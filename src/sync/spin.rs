@@ -43,6 +43,20 @@ impl<T> SpinLock<T> {
     }
 }
 
+impl<T> SpinLock<T> {
+    /// In a forked child: unlocks (a thread of the parent may have held
+    /// it) and gives the value.
+    ///
+    /// # Safety
+    /// Only one thread exists (the atfork child handler).
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn reset_after_fork(&self) -> &mut T {
+        self.locked.store(false, Ordering::Release);
+        // SAFETY: the only thread, per the contract.
+        unsafe { &mut *self.value.get() }
+    }
+}
+
 impl<T> std::ops::Deref for SpinGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
