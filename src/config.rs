@@ -52,6 +52,9 @@ pub struct Config {
     /// `OPENCORO=0` turns the runtime off: every hook calls straight through
     /// and `main` runs as without the library.
     pub enabled: bool,
+    /// `OPENCORO_INHERIT=0`: the library takes itself out of `LD_PRELOAD`
+    /// at start, so the programs this one execs run without it.
+    pub inherit: bool,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -122,7 +125,12 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let max_threads = parse(&var, "OPENCORO_MAX_THREADS", workers + DEFAULT_SPARES, |s| {
         s.parse::<usize>().ok().filter(|&n| (workers..=workers + 1024).contains(&n))
     }, "a whole number, at least OPENCORO_WORKERS");
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled }
+    let inherit = parse(&var, "OPENCORO_INHERIT", true, |s| match s {
+        "1" | "on" => Some(true),
+        "0" | "off" => Some(false),
+        _ => None,
+    }, "0 or 1");
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit }
 }
 
 fn parse<T: Copy + std::fmt::Display>(

@@ -32,6 +32,7 @@ pub mod green;
 pub mod hooks;
 pub mod io;
 pub mod monitor;
+mod preload_env;
 pub mod reactor;
 pub mod sched;
 pub mod sync;
@@ -43,7 +44,9 @@ pub mod timer;
 /// loader lock when the library is `dlopen`ed.
 #[ctor::ctor(unsafe)]
 fn opencoro_init() {
-    config::init();
+    if !config::init().inherit {
+        preload_env::remove_self();
+    }
     // SAFETY: registering a plain function; it only stores to an atomic.
     unsafe { libc::pthread_atfork(None, None, Some(fork::after_fork_child)) };
 }
