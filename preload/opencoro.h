@@ -9,6 +9,7 @@
 #define OPENCORO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,48 @@ void opencoro_yield(void);
 
 /* 1 when called from a runtime coroutine, else 0. */
 int opencoro_active(void);
+
+/* Statistics (also printed at exit with OPENCORO_STATS=1). */
+typedef struct opencoro_stats_totals {
+    uint64_t workers;              /* OPENCORO_WORKERS */
+    uint64_t slots;                /* workers + spare slots */
+    uint64_t live_coroutines;      /* coroutines created and not finished (main, green threads, spawned) */
+    uint64_t peak_live_coroutines;
+    uint64_t stack_bytes;          /* stacks of running or suspended coroutines */
+    uint64_t peak_stack_bytes;
+} opencoro_stats_totals;
+
+typedef struct opencoro_worker_stats {
+    uint64_t coroutines_run;       /* coroutines that started on this worker */
+    uint64_t switches;             /* resumes of a coroutine */
+    uint64_t steals;               /* batches stolen from other workers */
+    uint64_t preemptions;          /* coroutines preempted after a whole slice */
+    uint64_t handoffs;             /* times it sat in a call and a spare stood in */
+    uint64_t reactor_waits;        /* waits for fd readiness */
+    uint64_t timers_fired;         /* sleeps and timeouts ended by their deadline */
+} opencoro_worker_stats;
+
+/* Fills *totals (if not NULL) and workers[0..n) (if not NULL; slot i is
+ * worker i, spares follow the workers). Returns the number of slots, 0
+ * before the runtime has started. Callable from any thread, any time. */
+int opencoro_stats(opencoro_stats_totals *totals, opencoro_worker_stats *workers, int n);
+
+/* A listener: each callback may be NULL; `task` identifies a coroutine
+ * (the same value in every event of its life). Callbacks run on the
+ * thread where the event happens (resume, suspend, complete: the worker,
+ * outside any coroutine), must return quickly and must not block. */
+typedef void (*opencoro_event_fn)(void *user, uint64_t task);
+typedef struct opencoro_listener {
+    opencoro_event_fn on_create;   /* a coroutine was created (main, green thread, spawn) */
+    opencoro_event_fn on_suspend;  /* it gave up its worker (yield, wait, preemption) */
+    opencoro_event_fn on_resume;   /* a worker is about to run it */
+    opencoro_event_fn on_blocking; /* it handed a blocking call to the blocking pool */
+    opencoro_event_fn on_complete; /* it finished */
+} opencoro_listener;
+
+/* Sets the listener (copied) with `user` for its calls; NULL removes it.
+ * With no listener set, events cost nothing measurable. */
+void opencoro_set_listener(const opencoro_listener *l, void *user);
 
 #ifdef __cplusplus
 }

@@ -90,3 +90,38 @@ pub extern "C" fn opencoro_yield() {
 pub extern "C" fn opencoro_active() -> c_int {
     c_int::from(coro::in_coroutine())
 }
+
+/// Copies the process-wide figures into `*totals` (if not NULL) and the
+/// counters of the first `n` worker slots into `workers[0..n]` (if not
+/// NULL). Returns the number of slots (workers, then spares); 0 before the
+/// runtime has started.
+///
+/// # Safety
+/// `totals` is NULL or writable; `workers` is NULL or has room for `n`.
+#[no_mangle]
+pub unsafe extern "C" fn opencoro_stats(totals: *mut crate::stats::CTotals, workers: *mut crate::stats::CWorkerStats, n: c_int) -> c_int {
+    let t = crate::stats::totals();
+    if !totals.is_null() {
+        // SAFETY: per the contract.
+        unsafe { *totals = t };
+    }
+    if !workers.is_null() {
+        for i in 0..(n.max(0) as usize).min(t.slots as usize) {
+            // SAFETY: per the contract, i < n.
+            unsafe { *workers.add(i) = crate::stats::worker(i) };
+        }
+    }
+    t.slots as c_int
+}
+
+/// Sets the listener (its callbacks are copied; each may be NULL) with
+/// `user` passed to every call; NULL removes it.
+///
+/// # Safety
+/// `l` is NULL or points to a valid listener; the callbacks stay callable
+/// from any thread for the rest of the process.
+#[no_mangle]
+pub unsafe extern "C" fn opencoro_set_listener(l: *const crate::stats::Listener, user: *mut c_void) {
+    // SAFETY: per the contract.
+    crate::stats::set_listener(unsafe { l.as_ref() }.copied(), user);
+}

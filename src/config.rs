@@ -55,6 +55,8 @@ pub struct Config {
     /// `OPENCORO_INHERIT=0`: the library takes itself out of `LD_PRELOAD`
     /// at start, so the programs this one execs run without it.
     pub inherit: bool,
+    /// `OPENCORO_STATS=1`: print the runtime's statistics at exit.
+    pub stats: bool,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -130,7 +132,12 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         "0" | "off" => Some(false),
         _ => None,
     }, "0 or 1");
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit }
+    let stats = parse(&var, "OPENCORO_STATS", false, |s| match s {
+        "1" | "on" => Some(true),
+        "0" | "off" => Some(false),
+        _ => None,
+    }, "0 or 1");
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit, stats }
 }
 
 fn parse<T: Copy + std::fmt::Display>(

@@ -18,6 +18,7 @@
 //! - [`blocking`]: the thread pool for calls epoll cannot make non-blocking.
 //! - [`hooks`]: interposed libc symbols, one table per family.
 //! - [`capi`]: the C API of `opencoro.h`.
+//! - [`stats`]: counters (`OPENCORO_STATS`) and the C API's listener.
 //! - [`sys`], [`log`]: raw system calls and diagnostics that never re-enter
 //!   our own hooks.
 
@@ -35,6 +36,7 @@ pub mod monitor;
 mod preload_env;
 pub mod reactor;
 pub mod sched;
+pub mod stats;
 pub mod sync;
 pub mod sys;
 pub mod timer;

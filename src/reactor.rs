@@ -390,6 +390,9 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
         return Wait::Unpollable;
     }
     WAITING[worker % WAITING.len()].fetch_add(1, Ordering::Relaxed);
+    if let Some(s) = crate::sched::try_runtime().and_then(|rt| rt.stats.get(worker)) {
+        crate::stats::bump(&s.reactor_waits);
+    }
     if deadline == crate::timer::NEVER {
         coro::suspend(Request::Park);
     } else {

@@ -220,8 +220,8 @@ impl Task {
     }
 
     fn build(entry: Option<Entry>, stack_size: usize, pinned: Option<usize>, green: Option<Box<crate::green::Green>>) -> Arc<Task> {
-        LIVE.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Task {
+        crate::stats::created(LIVE.fetch_add(1, Ordering::Relaxed) + 1);
+        let t = Arc::new(Task {
             state: AtomicU8::new(SCHEDULED),
             pinned: AtomicUsize::new(pinned.unwrap_or(usize::MAX)),
             stack_size,
@@ -253,7 +253,9 @@ impl Task {
             preempt: std::sync::atomic::AtomicBool::new(false),
             interrupted: AtomicU8::new(0),
             on_tid: std::sync::atomic::AtomicI32::new(0),
-        })
+        });
+        crate::stats::emit(crate::stats::Event::Create, Arc::as_ptr(&t));
+        t
     }
 
     /// The descriptor the task runs on, or 0 (its worker's).
@@ -511,6 +513,7 @@ impl Task {
                 }
             },
         };
+        crate::stats::stack_taken(stack.size());
         self.stack_map_start.set(stack.map_start());
         self.stack_bottom.set(stack.bottom());
         self.stack_top.set(stack.top());
@@ -549,6 +552,7 @@ impl Task {
         // SAFETY: exclusive access per the caller's contract.
         if let Some(co) = unsafe { (*self.co.get()).take() } {
             let st = co.into_stack();
+            crate::stats::stack_given(st.size());
             if crate::log::debug_enabled() {
                 crate::debug!("task done; its stack used {} bytes of {}", stack::used_bytes(&st), st.size());
             }

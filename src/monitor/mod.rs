@@ -179,6 +179,7 @@ fn run(rt: &'static Runtime) {
 /// spare started and blocked, their coroutines wait (OPENCORO_MAX_THREADS).
 fn hand_off(rt: &'static Runtime, w: usize) {
     rt.watch[w].blocked.store(true, Ordering::Release);
+    crate::stats::bump(&rt.stats[w].handoffs);
     let spares = rt.workers()..rt.slots();
     if spares.clone().any(|s| rt.watch[s].active.load(Ordering::Acquire) && !rt.watch[s].blocked.load(Ordering::Acquire)) {
         // One already stands in; it picks up this one too.

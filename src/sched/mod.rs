@@ -72,6 +72,8 @@ pub struct Runtime {
     /// Each worker's deadlines (of the coroutines that slept there). Behind
     /// a lock so that a spare can fire a blocked worker's timers.
     pub(crate) timers: Vec<Mutex<crate::timer::TimerHeap<Arc<Task>>>>,
+    /// Each slot's counters (`OPENCORO_STATS`, `opencoro_stats`).
+    pub(crate) stats: Vec<crate::stats::WorkerStats>,
     /// Workers proper; the slots past them are spares (see `monitor`).
     primaries: usize,
     /// Local queues not yet claimed by their worker thread.
@@ -152,6 +154,7 @@ fn build() -> Runtime {
         pollers,
         watch: (0..n).map(|_| crate::monitor::Watch::default()).collect(),
         timers: (0..n).map(|_| Mutex::new(crate::timer::TimerHeap::new())).collect(),
+        stats: (0..n).map(|_| crate::stats::WorkerStats::default()).collect(),
         primaries,
         deques: Mutex::new(deques.into_iter().map(Some).collect()),
         main_mode,
@@ -162,6 +165,9 @@ fn start_threads(rt: &'static Runtime) {
     start_workers(rt, rt.main_mode.then_some(0));
     crate::monitor::start(rt);
     crate::green::setxid::install();
+    if crate::config::get().stats {
+        crate::stats::print_at_exit();
+    }
 }
 
 /// Starts the threads of the workers proper, but for `skip` (the calling

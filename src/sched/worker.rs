@@ -141,6 +141,9 @@ pub(crate) fn note_preempted() {
     // SAFETY: as in push_local (the handler runs on the worker's thread).
     if let Some(local) = unsafe { l.as_ref() } {
         local.preempted.set(true);
+        if let Some(rt) = super::try_runtime() {
+            crate::stats::bump(&rt.stats[local.index].preemptions);
+        }
     }
 }
 
@@ -369,6 +372,9 @@ fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
             match rt.stealers[v].steal_batch_and_pop(&local.deque) {
                 Steal::Success(t) => {
                     crate::debug!("worker {} stole from worker {v}", local.index);
+                    if let Some(rt) = super::try_runtime() {
+                        crate::stats::bump(&rt.stats[local.index].steals);
+                    }
                     return Some(t);
                 }
                 Steal::Empty => break,
@@ -394,7 +400,9 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
     if !t.started() {
         // SAFETY: we took `t` off a queue, so we own it.
         unsafe { t.prepare() };
+        crate::stats::bump(&rt.stats[local.index].started);
     }
+    crate::stats::emit(crate::stats::Event::Resume, Arc::as_ptr(&t));
     t.begin_run();
     // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
     // lifetime; only this loop writes it.
@@ -406,6 +414,8 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
     if !t.stack_ok() {
         crate::coro::overflow::report_and_abort(t.stack_size());
     }
+    let event = if req.is_some() { crate::stats::Event::Suspend } else { crate::stats::Event::Complete };
+    crate::stats::emit(event, Arc::as_ptr(&t));
     match req {
         Some(Request::Yield) => {
             t.settle_yield();
@@ -480,6 +490,9 @@ fn fire_timers(rt: &Runtime, w: usize) -> usize {
         let Some(t) = lock_timers(rt, w).pop_due(now) else { break };
         coro::unpark(&t);
         n += 1;
+    }
+    if n > 0 {
+        rt.stats[w].timers_fired.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
     }
     n
 }
