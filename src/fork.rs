@@ -64,6 +64,9 @@ pub(crate) extern "C" fn after_fork_child() {
         let me = crate::sys::thread_pointer();
         if let Some(own) = crate::sched::worker::loop_thread_pointer().filter(|&tp| tp != me) {
             // SAFETY: the worker's descriptor, which its loop goes on using.
+            let tid = unsafe { l.tid_of(own) };
+            crate::debug!("forked child: keeping the worker's own descriptor (glibc left tid {tid})");
+            // SAFETY: as above.
             unsafe { l.reclaim_after_fork(own) };
         }
         if task.green().is_some() {
