@@ -39,7 +39,7 @@ pub mod stack;
 
 use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
 use corosensei::{Coroutine, Yielder};
 
@@ -84,8 +84,7 @@ struct JoinState {
     result: usize,
     /// Coroutines suspended in `join`.
     waiters: Vec<Arc<Task>>,
-    /// Plain threads blocked on `join_cv` (std's Condvar makes a system call
-    /// on every notify, so we notify only when someone waits).
+    /// Plain threads blocked on `done_word` (wake only when someone waits).
     thread_waiters: usize,
 }
 
@@ -123,8 +122,11 @@ pub struct Task {
     stack_guarded: Cell<bool>,
     /// The stack size as requested (page-rounded), for the overflow report.
     stack_class: Cell<usize>,
-    join: Mutex<JoinState>,
-    join_cv: Condvar,
+    /// A spin lock, not std's mutex: a forked child must be able to reset
+    /// it (a thread of the parent may have held it; see `crate::fork`).
+    join: crate::sync::spin::SpinLock<JoinState>,
+    /// 1 once done: the futex word plain threads wait on in `join`.
+    done_word: AtomicU32,
     /// Set when this is a green thread (its own TLS; may migrate).
     green: Option<Box<crate::green::Green>>,
     /// The thread descriptor the task runs on (a green thread's own, or
@@ -236,7 +238,7 @@ impl Task {
             stack_top: Cell::new(0),
             stack_guarded: Cell::new(false),
             stack_class: Cell::new(0),
-            join: Mutex::new(JoinState {
+            join: crate::sync::spin::SpinLock::new(JoinState {
                 done: false,
                 joined: false,
                 detached: false,
@@ -244,7 +246,7 @@ impl Task {
                 waiters: Vec::new(),
                 thread_waiters: 0,
             }),
-            join_cv: Condvar::new(),
+            done_word: AtomicU32::new(0),
             tp: AtomicUsize::new(green.as_ref().map_or(0, |g| g.tp)),
             green,
             lot_flag: AtomicU32::new(0),
@@ -352,19 +354,15 @@ impl Task {
     /// In a forked child, on the survivor: whoever waited to join it is a
     /// coroutine or thread of the parent (leaked, see `crate::fork`).
     pub(crate) fn forget_joiners_after_fork(&self) {
-        let mut j = match self.join.try_lock() {
-            Ok(j) => j,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            // Held by a thread of the parent: no joiner can be recorded.
-            Err(std::sync::TryLockError::WouldBlock) => return,
-        };
+        // SAFETY: the fork child handler runs on the child's only thread.
+        let j = unsafe { self.join.reset_after_fork() };
         std::mem::forget(std::mem::take(&mut j.waiters));
         j.thread_waiters = 0;
     }
 
     /// Marks a task detached before anyone could join it.
     pub(crate) fn detach_now(&self) {
-        let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        let mut j = self.join.lock();
         j.joined = true;
         j.detached = true;
     }
@@ -372,7 +370,7 @@ impl Task {
     /// `pthread_detach`: Ok(true) if the task has ended already (the
     /// caller releases it), EINVAL if it was joined or detached before.
     pub fn detach(&self) -> Result<bool, i32> {
-        let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        let mut j = self.join.lock();
         if j.joined {
             return Err(libc::EINVAL);
         }
@@ -383,22 +381,22 @@ impl Task {
 
     /// Was the task detached?
     pub fn is_detached(&self) -> bool {
-        self.join.lock().unwrap_or_else(|e| e.into_inner()).detached
+        self.join.lock().detached
     }
 
     /// Has the task ended?
     pub fn is_done(&self) -> bool {
-        self.join.lock().unwrap_or_else(|e| e.into_inner()).done
+        self.join.lock().done
     }
 
     /// The value join returns (meaningful once the task is done).
     pub fn result(&self) -> usize {
-        self.join.lock().unwrap_or_else(|e| e.into_inner()).result
+        self.join.lock().result
     }
 
     /// Sets the value join returns (a green thread's `pthread_exit`).
     pub fn set_result(&self, v: usize) {
-        self.join.lock().unwrap_or_else(|e| e.into_inner()).result = v;
+        self.join.lock().result = v;
     }
 
     pub fn pinned(&self) -> Option<usize> {
@@ -539,7 +537,7 @@ impl Task {
                 None => unsafe { crate::green::thread_main(me) },
             };
             // SAFETY: as above.
-            unsafe { (*me).join.lock().unwrap_or_else(|e| e.into_inner()).result = result };
+            unsafe { (*me).join.lock().result = result };
         })
     }
 
@@ -565,12 +563,13 @@ impl Task {
         self.state.store(DONE, Ordering::Release);
         LIVE.fetch_sub(1, Ordering::Relaxed);
         let (waiters, threads, detached) = {
-            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+            let mut j = self.join.lock();
             j.done = true;
             (std::mem::take(&mut j.waiters), j.thread_waiters, j.detached)
         };
+        self.done_word.store(1, Ordering::Release);
         if threads > 0 {
-            self.join_cv.notify_all();
+            crate::sys::futex_wake(self.done_word.as_ptr(), usize::MAX);
         }
         for w in waiters {
             unpark(&w);
@@ -614,24 +613,25 @@ impl Task {
         if std::ptr::eq(me, Arc::as_ptr(self)) {
             return Err(libc::EDEADLK);
         }
-        let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        let mut j = self.join.lock();
         if j.joined {
             return Err(libc::EINVAL);
         }
         j.joined = true;
         if me.is_null() {
             j.thread_waiters += 1;
-            while !j.done {
-                j = self.join_cv.wait(j).unwrap_or_else(|e| e.into_inner());
+            drop(j);
+            while self.done_word.load(Ordering::Acquire) == 0 {
+                crate::sys::futex_wait(self.done_word.as_ptr(), 0, u64::MAX);
             }
-            return Ok(j.result);
+            return Ok(self.join.lock().result);
         }
         if !j.done {
             j.waiters.extend(current_task());
             drop(j);
             loop {
                 suspend(Request::Park);
-                let j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+                let j = self.join.lock();
                 if j.done {
                     return Ok(j.result);
                 }

@@ -137,7 +137,11 @@ fn build() -> Runtime {
     // Every slot, spares included, has its queues, poller and timers.
     let n = cfg.max_threads.max(primaries);
     let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
-    let stealers = deques.iter().map(|d| d.stealer()).collect();
+    let stealers: Vec<Stealer<Arc<Task>>> = deques.iter().map(|d| d.stealer()).collect();
+    // crossbeam's epoch collector is built on first use behind a Once: a
+    // fork while another thread builds it would leave it half-built in the
+    // child for good. Build it now, before any thread of ours exists.
+    let _ = stealers[0].steal();
     let pollers: Vec<OnceLock<poller::Poller>> = (0..n).map(|_| OnceLock::new()).collect();
     for p in &pollers[..primaries] {
         let _ = p.set(new_poller());

@@ -87,7 +87,11 @@ pub(crate) fn push_own(w: usize, t: Arc<Task>) -> Result<(), Arc<Task>> {
     // SAFETY: as in push_local; `own` is borrowed only for single pushes and
     // pops on this thread, never across a resume, so this borrow is free.
     match unsafe { l.as_ref() } {
-        Some(local) if local.index == w => {
+        // A coroutine woke `main` (the only pinned task with thread-locals
+        // of its own): the inbox, where a spare can take it should this
+        // coroutine now block its worker in a call (the own queue is this
+        // thread's alone).
+        Some(local) if local.index == w && (t.own_tp() == 0 || coro::current_ptr().is_null()) => {
             local.own.borrow_mut().push_back(t);
             Ok(())
         }
