@@ -1,7 +1,11 @@
 //! The C API declared in `preload/opencoro.h`.
 //!
 //! Exported always (also when the library is `dlopen`ed). Each function
-//! catches panics at the boundary and reports failure the C way.
+//! catches panics at the boundary and reports failure the C way, and runs
+//! as a hook does (a [`Guard`]): the runtime's own locks it takes then wait
+//! in the kernel, never in the parking lot (a coroutine parked there on a
+//! runtime lock whose other waiter is its own worker, blocked in the
+//! kernel on the same lock, would never run again).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -9,6 +13,7 @@ use std::sync::Arc;
 use libc::{c_int, c_void};
 
 use crate::coro::{self, Task};
+use crate::hooks::Guard;
 
 /// Opaque handle returned by `opencoro_spawn`.
 pub type OpencoroTask = c_void;
@@ -28,6 +33,7 @@ pub unsafe extern "C" fn opencoro_spawn(f: Option<StartRoutine>, arg: *mut c_voi
         return std::ptr::null_mut();
     };
     let arg = arg as usize;
+    let _g = Guard::enter();
     let r = catch_unwind(AssertUnwindSafe(|| {
         crate::sched::spawn(Box::new(move || f(arg as *mut c_void) as usize), stack_size)
     }));
@@ -59,7 +65,9 @@ pub unsafe extern "C" fn opencoro_join(t: *mut OpencoroTask, result: *mut *mut c
         Arc::increment_strong_count(t);
         Arc::from_raw(t)
     };
+    let g = Guard::enter();
     let r = catch_unwind(AssertUnwindSafe(|| task.join())).unwrap_or(Err(libc::EINVAL));
+    drop(g);
     match r {
         Ok(v) => {
             if !result.is_null() {
@@ -77,6 +85,7 @@ pub unsafe extern "C" fn opencoro_join(t: *mut OpencoroTask, result: *mut *mut c
 /// Lets the other coroutines run; on a plain thread, `sched_yield()`.
 #[no_mangle]
 pub extern "C" fn opencoro_yield() {
+    let _g = Guard::enter();
     let _ = catch_unwind(|| {
         if !coro::yield_now() {
             // SAFETY: no preconditions; not our hook (we are not on a coroutine).
