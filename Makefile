@@ -3,7 +3,7 @@ CARGO   ?= cargo
 LIB     := target/release/libopencoro.so
 BUILD   := target/opencoro
 
-.PHONY: all lib demo check compat test-rust test-c test-programs bench bench-threads bench-preempt clean
+.PHONY: all lib demo check compat test-rust test-c test-programs bench bench-threads bench-preempt bench-peers clean
 
 all: lib
 
@@ -37,6 +37,12 @@ bench-threads: lib
 # only the preemption figures: its cost on CPU-bound threads, a ticker beside busy loops (j)
 bench-preempt: lib
 	BENCH_ONLY=j scripts/bench.sh
+
+# against its peers: Go, tokio, native threads, a hand-written epoll server
+# (installs golang-go, wrk, python3-matplotlib; about 15 minutes; see the
+# script's header; BENCH_QUICK=1 for a smoke test)
+bench-peers: lib
+	scripts/bench-peers
 
 clean:
 	$(CARGO) clean

@@ -1,0 +1,3 @@
+module opencoro/bench/peers/go
+
+go 1.19
