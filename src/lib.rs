@@ -29,6 +29,7 @@ pub mod capi;
 pub mod config;
 pub mod coro;
 pub mod fork;
+mod foreign;
 pub mod green;
 pub mod hooks;
 pub mod io;
@@ -46,8 +47,13 @@ pub mod timer;
 /// loader lock when the library is `dlopen`ed.
 #[ctor::ctor(unsafe)]
 fn opencoro_init() {
-    if !config::init().inherit {
+    let cfg = config::init();
+    if !cfg.inherit {
         preload_env::remove_self();
+    }
+    if cfg.enabled && foreign::go_program() {
+        diag!("this is a Go program: Go runs its own threads and signals (SIGURG), so opencoro stays out of the way, as with OPENCORO=0");
+        hooks::set_active(false);
     }
     // SAFETY: registering a plain function; it only stores to an atomic.
     unsafe { libc::pthread_atfork(None, None, Some(fork::after_fork_child)) };

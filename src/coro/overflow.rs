@@ -116,15 +116,38 @@ pub fn report_and_abort(size: usize) -> ! {
     unsafe { libc::abort() }
 }
 
+/// How far below a coroutine's usable bottom a stack pointer still counts
+/// as that coroutine's (overflowed) stack at a hook's entry; farther, it is
+/// another stack altogether.
+const HOOK_SP_BELOW: usize = 64 << 10;
+
+/// Where the caller's stack pointer lies relative to task `t`'s stack.
+#[derive(PartialEq, Eq)]
+pub enum Depth {
+    /// On the stack, with room.
+    Ok,
+    /// Not on this stack at all: a thread the runtime did not start that
+    /// shares the worker's thread pointer (a raw `clone`), or a handler on
+    /// an alternate signal stack.
+    Foreign,
+}
+
 /// Aborts with the overflow report if the calling coroutine's stack pointer
-/// is within `reserve` bytes of (or below) its usable bottom.
+/// is within `reserve` bytes of (or just below) its usable bottom.
 #[inline]
-pub fn check_depth(t: &super::Task, reserve: usize) {
-    let (_, bottom, _, _) = t.stack_bounds();
+pub fn check_depth(t: &super::Task, reserve: usize) -> Depth {
+    let (_, bottom, top, _) = t.stack_bounds();
     let sp = crate::sys::stack_pointer();
-    if bottom != 0 && sp < bottom + reserve {
+    if bottom == 0 {
+        return Depth::Ok;
+    }
+    if sp > top || sp < bottom.saturating_sub(HOOK_SP_BELOW) {
+        return Depth::Foreign;
+    }
+    if sp < bottom + reserve {
         report_and_abort(t.stack_size());
     }
+    Depth::Ok
 }
 
 extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {

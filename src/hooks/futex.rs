@@ -52,8 +52,32 @@ pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, 
             Err(_) => crate::diag!("internal error in the futex hook; calling libc directly"),
         }
     }
+    let fork_like = is_fork_like(n, a1, a2);
     // SAFETY: a straight call with the caller's own arguments.
-    unsafe { real(n, a1, a2, a3, a4, a5, a6) }
+    let r = unsafe { real(n, a1, a2, a3, a4, a5, a6) };
+    if r == 0 && fork_like {
+        // A child made without glibc's fork (no fork handlers): it has no
+        // runtime; its hooks go straight to libc.
+        crate::hooks::mark_forked();
+    }
+    r
+}
+
+/// A raw `fork`, `vfork`, or `clone`/`clone3` without CLONE_VM (a new
+/// process on the same stack, when no new stack is given)?
+fn is_fork_like(n: c_long, a1: c_long, a2: c_long) -> bool {
+    match n {
+        libc::SYS_fork | libc::SYS_vfork => true,
+        libc::SYS_clone => a1 as u64 & libc::CLONE_VM as u64 == 0 && a2 == 0,
+        libc::SYS_clone3 if a1 != 0 => {
+            // SAFETY: struct clone_args: flags is its first u64, stack its
+            // sixth; the kernel reads the same memory.
+            let (flags, stack) = unsafe { (*(a1 as *const u64), *((a1 as *const u64).add(5))) };
+            // stack 0: the child goes on on this stack.
+            flags & libc::CLONE_VM as u64 == 0 && stack == 0
+        }
+        _ => false,
+    }
 }
 
 /// Raw `close`, `close_range`, `dup2`, `dup3` must spare the runtime's fds

@@ -151,7 +151,11 @@ impl Guard {
         if task.in_hook() {
             return None;
         }
-        coro::overflow::check_depth(task, HOOK_STACK_RESERVE);
+        if coro::overflow::check_depth(task, HOOK_STACK_RESERVE) == coro::overflow::Depth::Foreign {
+            // Another thread or stack (raw clone, sigaltstack) that sees
+            // this worker's thread-locals: not the coroutine; libc serves it.
+            return None;
+        }
         if task.take_preempt() {
             // The monitor asked while this coroutine was somewhere unsafe:
             // this call is a safe point.

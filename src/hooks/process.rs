@@ -31,6 +31,51 @@ hooks! {
     co fn waitid(idtype: idtype_t, id: id_t, info: *mut siginfo_t, options: c_int) -> c_int => on_waitid;
 }
 
+static REAL_CLONE: crate::hooks::RealSym = crate::hooks::RealSym::new("clone\0");
+
+type CloneFn = extern "C" fn(*mut libc::c_void) -> c_int;
+type RealClone = unsafe extern "C" fn(CloneFn, *mut libc::c_void, c_int, *mut libc::c_void, ...) -> c_int;
+
+/// Interposed `clone` (variadic in C: the three optional arguments are read
+/// from their registers, as for `syscall`). A child without CLONE_VM is a
+/// new process that glibc's fork handlers never see: it starts in a
+/// trampoline that tells the hooks they are in a child (no runtime there),
+/// then runs `f(arg)`. Threads (CLONE_VM) are left alone.
+///
+/// # Safety
+/// The same contract as libc's `clone`.
+#[cfg_attr(feature = "preload", no_mangle)]
+pub unsafe extern "C" fn clone(
+    f: CloneFn,
+    stack: *mut libc::c_void,
+    flags: c_int,
+    arg: *mut libc::c_void,
+    ptid: *mut pid_t,
+    tls: *mut libc::c_void,
+    ctid: *mut pid_t,
+) -> c_int {
+    // SAFETY: REAL_CLONE is libc's clone, whose type is RealClone.
+    let real: RealClone = unsafe { std::mem::transmute::<*mut libc::c_void, RealClone>(REAL_CLONE.get()) };
+    if !crate::hooks::serving() || flags & libc::CLONE_VM != 0 {
+        // SAFETY: a straight call with the caller's own arguments.
+        return unsafe { real(f, stack, flags, arg, ptid, tls, ctid) };
+    }
+    let boxed = Box::into_raw(Box::new((f, arg as usize)));
+    // SAFETY: as above, with our trampoline and its boxed arguments (the
+    // child has its own copy of the box; the parent frees its own).
+    let r = unsafe { real(child_start, stack, flags, boxed.cast(), ptid, tls, ctid) };
+    // SAFETY: allocated above; the child, if any, runs on a copy.
+    drop(unsafe { Box::from_raw(boxed) });
+    r
+}
+
+extern "C" fn child_start(p: *mut libc::c_void) -> c_int {
+    crate::hooks::mark_forked();
+    // SAFETY: the box `clone` made, copied into this process.
+    let (f, arg) = unsafe { *(p as *const (CloneFn, usize)) };
+    f(arg as *mut libc::c_void)
+}
+
 unsafe fn on_vfork(real: unsafe extern "C" fn() -> pid_t) -> pid_t {
     if !crate::hooks::serving() {
         // SAFETY: a plain vfork where no runtime runs (a child already).

@@ -45,7 +45,7 @@ pub unsafe extern "C" fn __libc_start_main(
 ) -> c_int {
     // SAFETY: REAL is glibc's __libc_start_main, whose type is StartFn.
     let real: StartFn = unsafe { std::mem::transmute::<*mut c_void, StartFn>(REAL.get()) };
-    if !crate::config::get().enabled {
+    if !crate::config::get().enabled || !crate::hooks::serving() {
         // SAFETY: a straight call with the C runtime's own arguments.
         return unsafe { real(main, argc, argv, init, fini, rtld_fini, stack_end) };
     }
