@@ -296,6 +296,23 @@ impl Task {
         self.pending_signals.fetch_or(1 << (sig - 1), Ordering::AcqRel);
     }
 
+    /// Takes one signal of `set` (bits of signals 1..=64) held for the task,
+    /// if any (`sigwait` consumes it instead of a handler running).
+    pub(crate) fn take_pending_in(&self, set: u64) -> Option<i32> {
+        let mut cur = self.pending_signals.load(Ordering::Acquire);
+        loop {
+            let hit = cur & set;
+            if hit == 0 {
+                return None;
+            }
+            let bit = hit & hit.wrapping_neg();
+            match self.pending_signals.compare_exchange(cur, cur & !bit, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Some(bit.trailing_zeros() as i32 + 1),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
     /// Raises the signals queued for the running task `self` (their
     /// handlers run here, on the task), and records that a wait of the task
     /// was interrupted.

@@ -20,6 +20,7 @@ pub mod poll;
 pub mod process;
 pub mod rw;
 pub mod signal;
+pub mod sigwait;
 pub mod sleep;
 pub mod socket;
 pub mod futex;
