@@ -107,37 +107,30 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         "off" | "" | "warn" => Some(false),
         _ => None,
     }, "`debug` or `off`");
-    let enabled = parse(&var, "OPENCORO", true, |s| match s {
-        "1" | "on" => Some(true),
-        "0" | "off" => Some(false),
-        _ => None,
-    }, "0 or 1");
+    let enabled = parse_switch(&var, "OPENCORO", true);
     let green_threads = parse(&var, "OPENCORO_THREADS", true, |s| match s {
         "green" => Some(true),
         "os" => Some(false),
         _ => None,
     }, "`green` or `os`");
-    let preempt = parse(&var, "OPENCORO_PREEMPT", true, |s| match s {
-        "1" | "on" => Some(true),
-        "0" | "off" => Some(false),
-        _ => None,
-    }, "0 or 1");
+    let preempt = parse_switch(&var, "OPENCORO_PREEMPT", true);
     let slice_ms = parse(&var, "OPENCORO_SLICE_MS", 10, |s| s.parse::<u64>().ok().filter(|&n| (1..=10_000).contains(&n)), "a whole number of milliseconds from 1 to 10000");
     let handoff_ms = parse(&var, "OPENCORO_HANDOFF_MS", 20, |s| s.parse::<u64>().ok().filter(|&n| (1..=60_000).contains(&n)), "a whole number of milliseconds from 1 to 60000");
     let max_threads = parse(&var, "OPENCORO_MAX_THREADS", workers + DEFAULT_SPARES, |s| {
         s.parse::<usize>().ok().filter(|&n| (workers..=workers + 1024).contains(&n))
     }, "a whole number, at least OPENCORO_WORKERS");
-    let inherit = parse(&var, "OPENCORO_INHERIT", true, |s| match s {
-        "1" | "on" => Some(true),
-        "0" | "off" => Some(false),
-        _ => None,
-    }, "0 or 1");
-    let stats = parse(&var, "OPENCORO_STATS", false, |s| match s {
-        "1" | "on" => Some(true),
-        "0" | "off" => Some(false),
-        _ => None,
-    }, "0 or 1");
+    let inherit = parse_switch(&var, "OPENCORO_INHERIT", true);
+    let stats = parse_switch(&var, "OPENCORO_STATS", false);
     Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit, stats }
+}
+
+/// An on/off switch: `1`/`on` or `0`/`off`.
+fn parse_switch(var: &impl Fn(&str) -> Option<String>, name: &str, default: bool) -> bool {
+    parse(var, name, default, |s| match s {
+        "1" | "on" => Some(true),
+        "0" | "off" => Some(false),
+        _ => None,
+    }, "0 or 1")
 }
 
 fn parse<T: Copy + std::fmt::Display>(
