@@ -53,6 +53,12 @@ pub(crate) extern "C" fn after_fork_child() {
         return;
     }
     let Some(task) = coro::current_task() else { return };
+    if coro::overflow::check_depth(&task, 0) == coro::overflow::Depth::Foreign {
+        // Not the coroutine's stack: a thread made with a raw clone that
+        // shares the worker's thread pointer forked. No runtime here.
+        crate::hooks::mark_forked();
+        return;
+    }
     let Some(slot) = crate::sched::worker::current_worker() else {
         crate::hooks::mark_forked();
         return;

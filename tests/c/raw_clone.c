@@ -2,7 +2,8 @@
 // the library's runtime has company):
 // - a CLONE_VM thread without its own TLS (it shares main's thread
 //   pointer, so it sees main's thread-locals, the runtime's included)
-//   calls write() and nanosleep(): these must simply run, on that thread;
+//   calls write() and nanosleep(), and forks a child that exits 6: these
+//   must simply run, on that thread;
 // - a process made by libc's clone() without CLONE_VM and one made by
 //   syscall(SYS_clone) (no fork handlers run in either) sleep, write and
 //   exit with a status the parent reaps.
@@ -23,6 +24,7 @@
 
 static atomic_int done;
 static int fds[2];
+static int forked_status = -1;
 
 static void *sleeper(void *arg) {
     (void)arg;
@@ -34,6 +36,10 @@ static int raw_thread(void *arg) {
     (void)arg;
     struct timespec ts = {0, 2000000};
     nanosleep(&ts, NULL);
+    pid_t p = fork();
+    if (p == 0) _exit(6);
+    int st = 0;
+    if (p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st)) forked_status = WEXITSTATUS(st);
     const char *m = "raw thread wrote";
     write(fds[1], m, strlen(m));
     atomic_store(&done, 1);
@@ -60,7 +66,7 @@ int main(void) {
     char buf[64] = {0};
     ssize_t n = read(fds[0], buf, sizeof buf - 1);
     while (!atomic_load(&done)) usleep(1000);
-    printf("main read %zd bytes: %s\n", n, buf);
+    printf("main read %zd bytes: %s; its fork's child exited %d\n", n, buf, forked_status);
     pthread_join(t, NULL);
     usleep(20000); // the raw thread has exited by now
 
