@@ -65,16 +65,16 @@ pub(crate) fn local_slot() -> *const Cell<*const Local> {
 /// Pushes onto the calling worker's local queue. Returns false when the
 /// caller is not a worker. Never inlined: may be called from a coroutine.
 #[inline(never)]
-pub(crate) fn push_local(t: Arc<Task>) -> bool {
+pub(crate) fn push_local(t: Arc<Task>) -> Option<usize> {
     let l = LOCAL.with(|c| c.get());
     // SAFETY: LOCAL points to the Local of the loop running on this very
     // thread (it outlives every coroutine it resumes); Worker::push takes &self.
     match unsafe { l.as_ref() } {
         Some(local) if !local.dormant.get() => {
             local.deque.push(t);
-            true
+            Some(local.deque.len())
         }
-        _ => false,
+        _ => None,
     }
 }
 
