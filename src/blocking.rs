@@ -75,14 +75,8 @@ pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
             q.2 += 1;
             let n = q.2;
             drop(q);
-            let r = std::thread::Builder::new()
-                .name(format!("opencoro-io{n}"))
-                .stack_size(256 * 1024)
-                .spawn(move || serve(pool()));
-            if r.is_err() {
+            if crate::sched::start_thread(format!("opencoro-io{n}"), 256 * 1024, move || serve(pool())).is_err() {
                 p.queue.lock().unwrap_or_else(|e| e.into_inner()).2 -= 1;
-            } else {
-                crate::green::setxid::install();
             }
         } else {
             drop(q);

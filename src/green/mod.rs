@@ -46,7 +46,8 @@ unsafe impl Sync for Green {}
 /// Live green threads (created, not ended).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// `pthread_t` -> task, until joined or ended detached.
-static REGISTRY: crate::sync::PerProcess<Mutex<Option<HashMap<usize, Arc<Task>>>>> = crate::sync::PerProcess::new();
+type Registry = Option<HashMap<usize, Arc<Task>>>;
+static REGISTRY: crate::sync::PerProcess<Mutex<Registry>> = crate::sync::PerProcess::new();
 /// Thread ids we hand out: above any real pid (PID_MAX_LIMIT is 2^22), below
 /// FUTEX_TID_MASK, unique among live green threads.
 static NEXT_TID: AtomicI32 = AtomicI32::new(0x1000_0000);
@@ -80,7 +81,7 @@ pub(crate) fn after_fork(survivor: &Arc<Task>, was_main: bool) {
     ENDING.store(false, Ordering::SeqCst);
 }
 
-fn registry() -> std::sync::MutexGuard<'static, Option<HashMap<usize, Arc<Task>>>> {
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
     REGISTRY.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -60,7 +60,7 @@ struct KSigaction {
 
 /// Puts the wrapper in front of glibc's SIGSETXID handler, which glibc
 /// installs at the process's first `pthread_create`: called after the
-/// runtime starts a thread (cheap once done). glibc's `sigaction` refuses
+/// runtime starts a thread (`sched::start_thread`; cheap once done). glibc's `sigaction` refuses
 /// this signal; the system call does not. Only when preloaded: a
 /// `dlopen`ed library has no green threads.
 pub(crate) fn install() {

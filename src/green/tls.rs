@@ -298,14 +298,17 @@ pub struct Block {
 }
 
 /// Finished threads' blocks by size class, for reuse.
-static POOL: crate::sync::PerProcess<Mutex<Vec<(usize, Vec<Block>)>>> = crate::sync::PerProcess::new();
+/// Finished blocks by stack size class.
+type BlockPool = Vec<(usize, Vec<Block>)>;
+
+static POOL: crate::sync::PerProcess<Mutex<BlockPool>> = crate::sync::PerProcess::new();
 
 /// In a forked child: the pool of finished blocks may have been locked.
 pub(crate) fn forget_after_fork() {
     POOL.renew(None);
 }
 
-fn pool() -> std::sync::MutexGuard<'static, Vec<(usize, Vec<Block>)>> {
+fn pool() -> std::sync::MutexGuard<'static, BlockPool> {
     POOL.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -170,11 +170,11 @@ unsafe fn on_ppoll(
         || pollfd_interest(fds, n),
         // SAFETY: the caller's array and mask, as for ppoll itself.
         || unsafe { real(fds, n, &ZERO_TS, mask) },
-        // SAFETY: as above.
         |d| {
             // The timespec must outlive the call (a temporary in the `if`
             // would not).
             let ts = ts_left(d);
+            // SAFETY: as above.
             unsafe { real(fds, n, if d == NEVER { std::ptr::null() } else { &ts }, mask) }
         },
     )
@@ -198,9 +198,9 @@ unsafe fn on_ppoll_chk(
         || pollfd_interest(fds, n),
         // SAFETY: the caller's array, checked against fdslen above.
         || unsafe { real(fds, n, &ZERO_TS, mask, fdslen) },
-        // SAFETY: as above.
         |d| {
             let ts = ts_left(d);
+            // SAFETY: as above.
             unsafe { real(fds, n, if d == NEVER { std::ptr::null() } else { &ts }, mask, fdslen) }
         },
     )
@@ -320,8 +320,8 @@ unsafe fn on_pselect(
         },
         |d| {
             sets.restore();
-            // SAFETY: as above.
             let ts = ts_left(d);
+            // SAFETY: as above.
             unsafe { real(nfds, r, w, e, if d == NEVER { std::ptr::null() } else { &ts }, mask) }
         },
     )

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use crate::sched::Runtime;
 
 /// What one worker publishes for the monitor.
+#[derive(Default)]
 pub struct Watch {
     /// The worker's kernel thread id (0 until it starts).
     pub tid: AtomicI32,
@@ -30,19 +31,6 @@ pub struct Watch {
     pub blocked: AtomicBool,
     /// A spare: standing in for the blocked workers.
     pub active: AtomicBool,
-}
-
-impl Default for Watch {
-    fn default() -> Self {
-        Watch {
-            tid: AtomicI32::new(0),
-            switches: AtomicU64::new(0),
-            running: AtomicBool::new(false),
-            preempt_sent: AtomicBool::new(false),
-            blocked: AtomicBool::new(false),
-            active: AtomicBool::new(false),
-        }
-    }
 }
 
 impl Watch {
@@ -98,8 +86,7 @@ fn spawn(rt: &'static Runtime) {
     if !crate::config::get().preempt && rt.slots() == rt.workers() {
         return; // nothing to watch for
     }
-    let r = std::thread::Builder::new().name("opencoro-mon".into()).stack_size(128 * 1024).spawn(move || run(rt));
-    if let Err(e) = r {
+    if let Err(e) = crate::sched::start_thread("opencoro-mon".into(), 128 * 1024, move || run(rt)) {
         crate::diag!("cannot start the monitor thread ({e}); coroutines will not be preempted");
     }
 }

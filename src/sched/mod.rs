@@ -168,7 +168,6 @@ fn build() -> Runtime {
 fn start_threads(rt: &'static Runtime) {
     start_workers(rt, rt.main_mode.then_some(0));
     crate::monitor::start(rt);
-    crate::green::setxid::install();
     if crate::config::get().stats {
         crate::stats::print_at_exit();
     }
@@ -182,14 +181,21 @@ fn start_workers(rt: &'static Runtime, skip: Option<usize>) {
             continue;
         }
         let Some(deque) = rt.take_deque(i) else { continue };
-        let r = std::thread::Builder::new()
-            .name(format!("opencoro-w{i}"))
-            .stack_size(WORKER_THREAD_STACK)
-            .spawn(move || worker::run(rt, i, deque, None));
+        let r = start_thread(format!("opencoro-w{i}"), WORKER_THREAD_STACK, move || worker::run(rt, i, deque, None));
         if let Err(e) = r {
             crate::diag!("cannot start worker thread {i} ({e}); running with fewer workers");
         }
     }
+}
+
+/// Starts one of the runtime's own threads (workers, spares, the monitor,
+/// the blocking pool). glibc installs its SIGSETXID handler at the
+/// process's first thread: the runtime's wrapper goes in front of it after
+/// each start (a no-op once done; see `green::setxid`).
+pub(crate) fn start_thread(name: String, stack_size: usize, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    std::thread::Builder::new().name(name).stack_size(stack_size).spawn(f)?;
+    crate::green::setxid::install();
+    Ok(())
 }
 
 /// In a forked child (see `crate::fork`): a fresh runtime replaces the
@@ -265,15 +271,11 @@ impl Runtime {
     /// to it). False if it cannot.
     pub(crate) fn start_spare(&'static self, i: usize) -> bool {
         let Some(deque) = self.take_deque(i) else { return true };
-        let r = std::thread::Builder::new()
-            .name(format!("opencoro-s{i}"))
-            .stack_size(WORKER_THREAD_STACK)
-            .spawn(move || worker::run(self, i, deque, None));
+        let r = start_thread(format!("opencoro-s{i}"), WORKER_THREAD_STACK, move || worker::run(self, i, deque, None));
         if let Err(e) = r {
             crate::diag!("cannot start spare thread {i} ({e}); blocked workers keep their coroutines");
             return false;
         }
-        crate::green::setxid::install();
         true
     }
 

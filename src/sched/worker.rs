@@ -226,11 +226,9 @@ fn run_loop(
             // No new work; only what is pinned here (coroutines that
             // first ran here while it stood in).
             if let Some(t) = take_pinned(rt, &local, tick) {
-                rt.watch[index].enter();
-                if let Some(s) = run_task(rt, &local, t) {
+                if let Some(s) = run_watched(rt, &local, t) {
                     return leave_for_child(local, s);
                 }
-                rt.watch[index].leave();
                 continue;
             }
             if fire_timers(rt, index) == 0 {
@@ -244,11 +242,9 @@ fn run_loop(
         }
         if let Some(t) = adopted.or_else(|| find_task(rt, &local, tick)) {
             found_work(rt, &local);
-            rt.watch[index].enter();
-            if let Some(s) = run_task(rt, &local, t) {
+            if let Some(s) = run_watched(rt, &local, t) {
                 return leave_for_child(local, s);
             }
-            rt.watch[index].leave();
             continue;
         }
         if fire_timers(rt, index) > 0 {
@@ -376,9 +372,7 @@ fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
             match rt.stealers[v].steal_batch_and_pop(&local.deque) {
                 Steal::Success(t) => {
                     crate::debug!("worker {} stole from worker {v}", local.index);
-                    if let Some(rt) = super::try_runtime() {
-                        crate::stats::bump(&rt.stats[local.index].steals);
-                    }
+                    crate::stats::bump(&rt.stats[local.index].steals);
                     return Some(t);
                 }
                 Steal::Empty => break,
@@ -395,6 +389,18 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
         || !rt.inboxes[local.index].is_empty()
         || !rt.injector.is_empty()
         || rt.stealers.iter().any(|s| !s.is_empty())
+}
+
+/// [`run_task`], published to the monitor (see `Watch`).
+fn run_watched(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
+    let w = &rt.watch[local.index];
+    w.enter();
+    let forked = run_task(rt, local, t);
+    if forked.is_none() {
+        // (A forked child leaves the parent's runtime: nothing to publish.)
+        w.leave();
+    }
+    forked
 }
 
 /// Runs one task until it suspends or finishes, then carries out its
@@ -507,10 +513,22 @@ fn poll_now(rt: &Runtime, local: &Local, w: usize) {
     if crate::reactor::waiting_on(w) == 0 {
         return;
     }
+    wait_poller(rt, local, w, Some(Duration::ZERO));
+}
+
+/// Waits in worker `w`'s poller (at most `timeout`) and wakes the
+/// coroutines whose fds became ready.
+fn wait_poller(rt: &Runtime, local: &Local, w: usize, timeout: Option<Duration>) {
     let mut ev = local.events.borrow_mut();
     let (raw, ready) = &mut *ev;
-    rt.poller(w).wait(raw, Some(Duration::ZERO), ready);
+    rt.poller(w).wait(raw, timeout, ready);
     crate::reactor::dispatch(ready);
+}
+
+/// Time left until worker `w`'s earliest timer, if it has one.
+fn next_timer(rt: &Runtime, w: usize) -> Option<Duration> {
+    let deadline = lock_timers(rt, w).next();
+    (deadline != NEVER).then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())))
 }
 
 /// A spare's turn: while some worker stays blocked in a call, does its part
@@ -562,13 +580,7 @@ fn spare_duties(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
 /// is given a worker to stand in for (it is not among the idle workers that
 /// new work wakes).
 fn sleep_dormant(rt: &Runtime, local: &Local) {
-    let i = local.index;
-    let deadline = lock_timers(rt, i).next();
-    let timeout = (deadline != NEVER).then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
-    let mut ev = local.events.borrow_mut();
-    let (raw, ready) = &mut *ev;
-    rt.poller(i).wait(raw, timeout, ready);
-    crate::reactor::dispatch(ready);
+    wait_poller(rt, local, local.index, next_timer(rt, local.index));
 }
 
 /// Nothing to run: sleep in this worker's poller until work, an fd event or
@@ -585,9 +597,7 @@ fn sleep(rt: &Runtime, local: &Local) {
         rt.idle.end_sleep(i);
         return;
     }
-    let deadline = lock_timers(rt, i).next();
-    let mut timeout =
-        (deadline != NEVER).then(|| Duration::from_nanos(deadline.saturating_sub(crate::sys::now_ns())));
+    let mut timeout = next_timer(rt, i);
     if i >= rt.workers() {
         // Standing in for a blocked worker: look at its timers and fds often.
         let ms = Duration::from_millis(1);
@@ -599,11 +609,7 @@ fn sleep(rt: &Runtime, local: &Local) {
         timeout = Some(timeout.map_or(age, |t| t.min(age)));
     }
     crate::debug!("worker {i} sleeps, timeout {timeout:?}");
-    let mut ev = local.events.borrow_mut();
-    let (raw, ready) = &mut *ev;
-    rt.poller(i).wait(raw, timeout, ready);
-    crate::reactor::dispatch(ready);
-    drop(ev);
+    wait_poller(rt, local, i, timeout);
     rt.idle.end_sleep(i);
     rt.idle.start_searching();
     local.searching.set(true);
