@@ -171,3 +171,10 @@ pub fn sigmask(how: libc::c_int, set: Option<u64>) -> u64 {
     unsafe { syscall6(libc::SYS_rt_sigprocmask, how as usize, setp, &mut old as *mut u64 as usize, 8, 0, 0) };
     old
 }
+
+/// Signals 1..=64 of a glibc `sigset_t` (its first word: bit `n - 1` is
+/// signal `n`), in the form [`sigmask`] takes.
+pub fn sigset_bits(set: &libc::sigset_t) -> u64 {
+    // SAFETY: glibc's sigset_t is an array of unsigned longs, at least 8 bytes.
+    unsafe { *(set as *const libc::sigset_t as *const u64) }
+}

@@ -110,7 +110,7 @@ pub(crate) fn fresh_tid() -> i32 {
 }
 
 /// Starts a green thread running `start(arg)`; returns its `pthread_t`.
-pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool) -> Result<libc::pthread_t, i32> {
+pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool, sigmask: Option<u64>) -> Result<libc::pthread_t, i32> {
     let l = tls::layout().ok_or(libc::EAGAIN)?;
     let block = l.take_block(stack_size, fresh_tid())?;
     let name = match coro::current_task().as_ref().and_then(|t| t.green()) {
@@ -132,6 +132,9 @@ pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool) -> Re
     l.set_current(tp, Arc::as_ptr(&task) as usize);
     if detached {
         task.detach_now();
+    }
+    if let Some(m) = sigmask {
+        task.set_sigmask(m);
     }
     registry().get_or_insert_with(HashMap::new).insert(tp, task.clone());
     LIVE.fetch_add(1, Ordering::Relaxed);

@@ -36,6 +36,13 @@ hooks! {
 extern "C" {
     fn pthread_getattr_default_np(attr: *mut pthread_attr_t) -> c_int;
     fn pthread_attr_getdetachstate(attr: *const pthread_attr_t, state: *mut c_int) -> c_int;
+    fn pthread_attr_getstackaddr(attr: *const pthread_attr_t, addr: *mut *mut c_void) -> c_int;
+    fn pthread_attr_getinheritsched(attr: *const pthread_attr_t, inherit: *mut c_int) -> c_int;
+    fn pthread_attr_getschedpolicy(attr: *const pthread_attr_t, policy: *mut c_int) -> c_int;
+    fn pthread_attr_getschedparam(attr: *const pthread_attr_t, param: *mut libc::sched_param) -> c_int;
+    /// 0 and the mask, or `PTHREAD_ATTR_NO_SIGMASK_NP` when none was set
+    /// (glibc 2.32 and later).
+    fn pthread_attr_getsigmask_np(attr: *const pthread_attr_t, set: *mut libc::sigset_t) -> c_int;
 }
 
 type JoinFn = unsafe extern "C" fn(pthread_t, *mut *mut c_void) -> c_int;
@@ -51,31 +58,13 @@ unsafe fn on_create(
         // SAFETY: the caller's own arguments.
         return unsafe { real(thread, attr, start, arg) };
     }
-    let mut size: size_t = 0;
-    let mut detach: c_int = libc::PTHREAD_CREATE_JOINABLE;
     // SAFETY: attr is NULL or an initialised attribute object (the caller's
-    // contract); the default attributes are copied into a local one.
-    unsafe {
-        if attr.is_null() {
-            let mut d: pthread_attr_t = std::mem::zeroed();
-            if pthread_getattr_default_np(&mut d) == 0 {
-                libc::pthread_attr_getstacksize(&d, &mut size);
-                libc::pthread_attr_destroy(&mut d);
-            }
-        } else {
-            let mut addr: *mut c_void = std::ptr::null_mut();
-            let mut user_size: size_t = 0;
-            libc::pthread_attr_getstack(attr, &mut addr, &mut user_size);
-            if !addr.is_null() {
-                // A stack of the program's own: keep it a real thread.
-                return real(thread, attr, start, arg);
-            }
-            libc::pthread_attr_getstacksize(attr, &mut size);
-            pthread_attr_getdetachstate(attr, &mut detach);
-        }
-    }
-    let size = if size == 0 { 8 << 20 } else { size.max(crate::config::MIN_STACK_SIZE) };
-    match green::create(start, arg as usize, size, detach == libc::PTHREAD_CREATE_DETACHED) {
+    // contract).
+    let Some(a) = (unsafe { GreenAttrs::read(attr) }) else {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(thread, attr, start, arg) };
+    };
+    match green::create(start, arg as usize, a.stack_size, a.detached, a.sigmask) {
         Ok(t) => {
             // SAFETY: non-null out-pointer from the caller.
             unsafe { *thread = t };
@@ -86,6 +75,97 @@ unsafe fn on_create(
             libc::EAGAIN
         }
     }
+}
+
+/// What a green thread takes from `pthread_create`'s attributes. The
+/// README's green-thread section lists what happens to each attribute.
+struct GreenAttrs {
+    stack_size: usize,
+    detached: bool,
+    /// The mask the thread starts with (`pthread_attr_setsigmask_np`);
+    /// `None`: its creator's, as for any thread.
+    sigmask: Option<u64>,
+}
+
+/// `pthread_attr_getsigmask_np`'s answer when no mask was set.
+const PTHREAD_ATTR_NO_SIGMASK_NP: c_int = 1;
+
+impl GreenAttrs {
+    /// Reads `attr` (NULL: the process's defaults). `None` when the
+    /// attributes ask for what only a kernel thread gives: a stack of the
+    /// program's own, a scheduling policy or priority set explicitly, or a
+    /// CPU affinity.
+    ///
+    /// # Safety
+    /// `attr` is NULL or an initialised attribute object.
+    unsafe fn read(attr: *const pthread_attr_t) -> Option<GreenAttrs> {
+        let mut a = GreenAttrs { stack_size: 0, detached: false, sigmask: None };
+        // SAFETY: the caller's contract; the default attributes are copied
+        // into a local object and destroyed after use.
+        unsafe {
+            if attr.is_null() {
+                let mut d: pthread_attr_t = std::mem::zeroed();
+                if pthread_getattr_default_np(&mut d) == 0 {
+                    libc::pthread_attr_getstacksize(&d, &mut a.stack_size);
+                    libc::pthread_attr_destroy(&mut d);
+                }
+            } else {
+                // Only a stack address means a stack of the program's own:
+                // `pthread_attr_getstack` reports one computed from the size
+                // alone when just the size was set.
+                let mut addr: *mut c_void = std::ptr::null_mut();
+                pthread_attr_getstackaddr(attr, &mut addr);
+                if !addr.is_null() || explicit_sched(attr) || has_affinity(attr) {
+                    return None;
+                }
+                libc::pthread_attr_getstacksize(attr, &mut a.stack_size);
+                let mut detach = libc::PTHREAD_CREATE_JOINABLE;
+                pthread_attr_getdetachstate(attr, &mut detach);
+                a.detached = detach == libc::PTHREAD_CREATE_DETACHED;
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                if pthread_attr_getsigmask_np(attr, &mut set) != PTHREAD_ATTR_NO_SIGMASK_NP {
+                    a.sigmask = Some(crate::sys::sigset_bits(&set));
+                }
+            }
+        }
+        a.stack_size = if a.stack_size == 0 { 8 << 20 } else { a.stack_size.max(crate::config::MIN_STACK_SIZE) };
+        Some(a)
+    }
+}
+
+/// A policy or priority set explicitly (`PTHREAD_EXPLICIT_SCHED` with
+/// anything but `SCHED_OTHER` at priority 0): the kernel must schedule it.
+///
+/// # Safety
+/// `attr` is an initialised attribute object.
+unsafe fn explicit_sched(attr: *const pthread_attr_t) -> bool {
+    let mut inherit = libc::PTHREAD_INHERIT_SCHED;
+    let mut policy = libc::SCHED_OTHER;
+    // SAFETY: the caller's contract; out-pointers to locals.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    unsafe {
+        pthread_attr_getinheritsched(attr, &mut inherit);
+        pthread_attr_getschedpolicy(attr, &mut policy);
+        pthread_attr_getschedparam(attr, &mut param);
+    }
+    inherit == libc::PTHREAD_EXPLICIT_SCHED && (policy != libc::SCHED_OTHER || param.sched_priority != 0)
+}
+
+/// A CPU affinity set on the attributes. glibc reports every CPU when none
+/// was set, so a set that leaves any CPU out is one the program chose.
+///
+/// # Safety
+/// `attr` is an initialised attribute object.
+unsafe fn has_affinity(attr: *const pthread_attr_t) -> bool {
+    // SAFETY: out-pointer to a local set of the size passed.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; the caller's contract for attr.
+    if unsafe { libc::pthread_attr_getaffinity_np(attr, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return false;
+    }
+    // SAFETY: cpu_set_t is plain bytes.
+    let bytes: &[u8; std::mem::size_of::<libc::cpu_set_t>()] = unsafe { std::mem::transmute(&set) };
+    bytes.iter().any(|&b| b != 0xff)
 }
 
 /// Joins a green thread: suspends a coroutine, blocks a plain thread.
