@@ -47,10 +47,13 @@ fn one(buf: *const c_void, n: size_t) -> iovec {
 }
 
 unsafe fn on_read(real: unsafe extern "C" fn(c_int, *mut c_void, size_t) -> ssize_t, fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t {
-    let v = one(buf, n);
-    let b = P(buf);
-    // SAFETY: the caller's buffer, as for read itself.
-    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, AT_POSITION), &mut move || unsafe { real(fd, { b }.0, n) })
+    read_whole(fd, n, |call, done| {
+        // SAFETY: within the caller's buffer (done < n).
+        let rest = P(unsafe { buf.byte_add(done) });
+        let v = one(rest.0, n - done);
+        // SAFETY: the caller's buffer, as for read itself.
+        call.run(&mut || read_nowait(fd, &v, 1, AT_POSITION), &mut move || unsafe { real(fd, { rest }.0, n - done) })
+    })
 }
 
 unsafe fn on_read_chk(
@@ -64,16 +67,34 @@ unsafe fn on_read_chk(
         // SAFETY: libc reports the overflow (and aborts) as it would.
         return unsafe { real(fd, buf, n, buflen) };
     }
-    let v = one(buf, n);
-    let b = P(buf);
-    // SAFETY: the caller's buffer, checked against buflen above.
-    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, AT_POSITION), &mut move || unsafe { real(fd, { b }.0, n, buflen) })
+    read_whole(fd, n, |call, done| {
+        // SAFETY: within the caller's buffer (done < n <= buflen).
+        let rest = P(unsafe { buf.byte_add(done) });
+        let v = one(rest.0, n - done);
+        // SAFETY: the caller's buffer, checked against buflen above.
+        call.run(&mut || read_nowait(fd, &v, 1, AT_POSITION), &mut move || unsafe { real(fd, { rest }.0, n - done, buflen - done) })
+    })
 }
 
 unsafe fn on_readv(real: unsafe extern "C" fn(c_int, *const iovec, c_int) -> ssize_t, fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
-    let p = P(iov);
-    // SAFETY: the caller's vectors, as for readv itself.
-    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, iov, cnt, AT_POSITION), &mut move || unsafe { real(fd, { p }.0, cnt) })
+    if cnt <= 0 || cnt > libc::UIO_MAXIOV || iov.is_null() {
+        // SAFETY: libc rejects these at once.
+        return unsafe { real(fd, iov, cnt) };
+    }
+    // SAFETY: the caller's vector of `cnt` entries.
+    let orig = unsafe { std::slice::from_raw_parts(iov, cnt as usize) };
+    let total = orig.iter().fold(0usize, |t, v| t.saturating_add(v.iov_len));
+    let mut rest: Vec<iovec> = Vec::new();
+    read_whole(fd, total, |call, done| {
+        let (p, n) = if done == 0 {
+            (P(iov), cnt)
+        } else {
+            advance(orig, done, &mut rest);
+            (P(rest.as_ptr()), rest.len() as c_int)
+        };
+        // SAFETY: the caller's vectors (re-described from `done` on), as for readv itself.
+        call.run(&mut || read_nowait(fd, { p }.0, n, AT_POSITION), &mut move || unsafe { real(fd, { p }.0, n) })
+    })
 }
 
 unsafe fn on_pread(
@@ -87,10 +108,14 @@ unsafe fn on_pread(
         // SAFETY: libc rejects it (EINVAL) at once.
         return unsafe { real(fd, buf, n, off) };
     }
-    let v = one(buf, n);
-    let b = P(buf);
-    // SAFETY: the caller's buffer, as for pread itself.
-    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, off), &mut move || unsafe { real(fd, { b }.0, n, off) })
+    read_whole(fd, n, |call, done| {
+        // SAFETY: within the caller's buffer (done < n).
+        let rest = P(unsafe { buf.byte_add(done) });
+        let v = one(rest.0, n - done);
+        let at = off + done as off_t;
+        // SAFETY: the caller's buffer, as for pread itself.
+        call.run(&mut || read_nowait(fd, &v, 1, at), &mut move || unsafe { real(fd, { rest }.0, n - done, at) })
+    })
 }
 
 unsafe fn on_pread_chk(
@@ -105,10 +130,45 @@ unsafe fn on_pread_chk(
         // SAFETY: libc reports the overflow or rejects the offset at once.
         return unsafe { real(fd, buf, n, off, buflen) };
     }
-    let v = one(buf, n);
-    let b = P(buf);
-    // SAFETY: the caller's buffer, checked against buflen above.
-    Call::new(fd, Dir::Read).run(&mut || read_nowait(fd, &v, 1, off), &mut move || unsafe { real(fd, { b }.0, n, off, buflen) })
+    read_whole(fd, n, |call, done| {
+        // SAFETY: within the caller's buffer (done < n <= buflen).
+        let rest = P(unsafe { buf.byte_add(done) });
+        let v = one(rest.0, n - done);
+        let at = off + done as off_t;
+        // SAFETY: the caller's buffer, checked against buflen above.
+        call.run(&mut || read_nowait(fd, &v, 1, at), &mut move || unsafe { real(fd, { rest }.0, n - done, at, buflen - done) })
+    })
+}
+
+/// Reads as the plain call reads. `step(call, done)` reads into the
+/// caller's buffers from byte `done` on (at the file position, or at the
+/// call's offset + `done`).
+///
+/// A regular file or block device reads short only at its end, and
+/// programs rely on it (a JVM parses class bytes from one `pread`). But
+/// `RWF_NOWAIT` returns just the part that is in the page cache: a read
+/// whose range is partly cached comes back short. So after a short read of
+/// such a file the rest is read on (cached: at once; not cached: on the
+/// blocking pool) until the count is complete, the file ends (0), or an
+/// error comes after data (the data counts, as the kernel's own read
+/// reports it). Sockets, pipes and ttys return what they have, as natively.
+fn read_whole(fd: c_int, total: usize, mut step: impl FnMut(&mut Call, usize) -> isize) -> isize {
+    let mut call = Call::new(fd, Dir::Read);
+    let r = step(&mut call, 0);
+    if r <= 0 || r as usize >= total || !io::is_file(fd) {
+        return r;
+    }
+    let saved = crate::sys::errno();
+    let mut done = r as usize;
+    while done < total {
+        let r = step(&mut call, done);
+        if r <= 0 {
+            break;
+        }
+        done += r as usize;
+    }
+    crate::sys::set_errno(saved);
+    done as isize
 }
 
 unsafe fn on_write(real: unsafe extern "C" fn(c_int, *const c_void, size_t) -> ssize_t, fd: c_int, buf: *const c_void, n: size_t) -> ssize_t {
