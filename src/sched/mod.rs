@@ -283,6 +283,11 @@ impl Runtime {
         self.deques.lock().unwrap_or_else(|e| e.into_inner())[i].take()
     }
 
+    /// Returns worker `i`'s local queue for another thread to claim.
+    pub(crate) fn give_back_deque(&self, i: usize, deque: Worker<Arc<Task>>) {
+        self.deques.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(deque);
+    }
+
     /// Wakes worker `i` out of its poller wait (or makes its next wait
     /// return at once).
     pub(crate) fn notify(&self, i: usize) {
@@ -383,8 +388,20 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     if let (Some(l), Some(_)) = (layout, loop_tp) {
         // SAFETY: back to the main thread's own descriptor, for glibc's exit.
         unsafe { crate::sys::set_thread_pointer(main_tp, l.fast_fs) };
-        // glibc's exit runs here, outside any coroutine.
+        // glibc's exit runs here, outside any coroutine and outside any
+        // worker: its copy of the loop pointer would name worker 0's
+        // `Local`, gone with the loop (an exit-time destructor that wakes a
+        // thread pushed onto it and crashed; `exit_destructor_wakes`).
         l.set_current(main_tp, 0);
+        l.set_local(main_tp, 0);
+    }
+    if crate::coro::live() > 0 {
+        // Other coroutines live on while `exit` runs, as threads do
+        // natively, and an exit-time destructor may wait for one (libuv's
+        // thread-pool clean-up signals its threads and joins them): a
+        // thread of ours takes over worker 0's slot, its queues, timers and
+        // poller (with one worker, nothing else would run them).
+        start_workers(rt, None);
     }
     t.join().unwrap_or(0)
 }

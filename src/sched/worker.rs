@@ -260,6 +260,12 @@ fn run_loop(
     }
     LOCAL.with(|c| c.set(std::ptr::null()));
     crate::debug!("worker {index} leaves");
+    // `main` has returned: what this loop holds goes back to the slot, for
+    // the thread that takes it over while `exit` runs (`run_main`).
+    for t in local.own.borrow_mut().drain(..) {
+        rt.inboxes[index].push(t);
+    }
+    rt.give_back_deque(index, local.deque);
     None
 }
 

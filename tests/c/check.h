@@ -1,7 +1,9 @@
 /* check.h: the one assertion the C tests share.
  *
  * CHECK(cond) prints "check failed: <cond> (file:line)" to stdout, where it
- * makes the stdout comparison fail visibly, and exits with status 99. */
+ * makes the stdout comparison fail visibly, and exits with status 99.
+ * CHECK_GREEN(alive, runtime) asserts, under the library only, that the
+ * threads alive now run green: at most `runtime` OS threads in all. */
 #ifndef OPENCORO_TEST_CHECK_H
 #define OPENCORO_TEST_CHECK_H
 
@@ -26,6 +28,39 @@
             printf("\n");                                                    \
             fflush(stdout);                                                  \
             _Exit(99);                                                       \
+        }                                                                    \
+    } while (0)
+
+/* The process's OS threads (the Threads: line of /proc/self/status). */
+#include <dlfcn.h>
+#include <string.h>
+static inline int os_threads(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    CHECK(f != NULL);
+    char line[256];
+    int n = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "Threads:", 8) == 0) n = atoi(line + 8);
+    fclose(f);
+    CHECK(n > 0);
+    return n;
+}
+
+/* 1 when the library is loaded (the test runs under the runtime), for tests
+ * that also run natively and check what the runtime did only under it. */
+static inline int under_opencoro(void) {
+    return dlsym(RTLD_DEFAULT, "opencoro_active") != NULL;
+}
+
+/* Under the library, `alive` threads that exist now must be green: fewer OS
+ * threads than `alive` (workers, monitor, spares and pool threads are at
+ * most `runtime`). A silent fallback to OS threads fails here. */
+#define CHECK_GREEN(alive, runtime)                                          \
+    do {                                                                     \
+        if (under_opencoro()) {                                              \
+            int n_ = os_threads();                                           \
+            CHECKF(n_ <= (runtime), "%d OS threads with %d threads alive",   \
+                   n_, (int)(alive));                                        \
         }                                                                    \
     } while (0)
 

@@ -40,17 +40,6 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-static int os_threads(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK(f != NULL);
-    char line[256];
-    int n = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "Threads:", 8) == 0) n = atoi(line + 8);
-    fclose(f);
-    return n;
-}
-
 static char stacks[N][256 << 10] __attribute__((aligned(4096)));
 
 /* Creates N threads with attributes set by `how`, counts OS threads while

@@ -24,17 +24,6 @@ static void *worker(void *arg) {
     return (void *)(long)b;
 }
 
-static int os_threads(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK(f != NULL);
-    char line[256];
-    int n = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "Threads:", 8) == 0) n = atoi(line + 8);
-    fclose(f);
-    return n;
-}
-
 int main(void) {
     pthread_t t[N];
     for (long i = 0; i < N; i++) {

@@ -51,7 +51,7 @@
 static int (*active_fn)(void); /* opencoro_active under the library */
 static pid_t ktid[ALL];
 static int coro_flag[ALL];
-static pthread_t os_threads[OS];
+static pthread_t os_handles[OS];
 
 /* --- futex helpers */
 static long futex_wait(atomic_int *addr, int val) {
@@ -324,18 +324,7 @@ static void *thread_main(void *arg) {
 __attribute__((constructor)) static void start_os_threads(void) {
     active_fn = (int (*)(void))dlsym(RTLD_DEFAULT, "opencoro_active");
     for (long k = 0; k < OS; k++)
-        CHECK(pthread_create(&os_threads[k], NULL, thread_main, (void *)(long)(GREEN + k)) == 0);
-}
-
-static int os_thread_count(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK(f != NULL);
-    char line[256];
-    int n = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "Threads:", 8) == 0) n = atoi(line + 8);
-    fclose(f);
-    return n;
+        CHECK(pthread_create(&os_handles[k], NULL, thread_main, (void *)(long)(GREEN + k)) == 0);
 }
 
 static int distinct(const pid_t *v, int n) {
@@ -366,7 +355,7 @@ int main(void) {
 
     /* The kinds of thread, while all ten wait for go. */
     pid_t pid = getpid();
-    int n = os_thread_count();
+    int n = os_threads();
     int os_own = ktid[OS_A] != ktid[OS_B] && ktid[OS_A] != pid && ktid[OS_B] != pid;
     for (int i = 0; i < GREEN; i++) os_own &= ktid[i] != ktid[OS_A] && ktid[i] != ktid[OS_B];
     os_own &= coro_flag[OS_A] == 0 && coro_flag[OS_B] == 0;
@@ -396,7 +385,7 @@ int main(void) {
     }
     for (int k = 0; k < OS; k++) {
         void *r;
-        CHECK(pthread_join(os_threads[k], &r) == 0);
+        CHECK(pthread_join(os_handles[k], &r) == 0);
         CHECK((long)r == GREEN + k);
     }
     CHECK(atomic_load(&finished) == ALL);
