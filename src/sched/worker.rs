@@ -87,11 +87,13 @@ pub(crate) fn push_own(w: usize, t: Arc<Task>) -> Result<(), Arc<Task>> {
     // SAFETY: as in push_local; `own` is borrowed only for single pushes and
     // pops on this thread, never across a resume, so this borrow is free.
     match unsafe { l.as_ref() } {
-        // A coroutine woke `main` (the only pinned task with thread-locals
-        // of its own): the inbox, where a spare can take it should this
-        // coroutine now block its worker in a call (the own queue is this
-        // thread's alone).
-        Some(local) if local.index == w && (t.own_tp() == 0 || coro::current_ptr().is_null()) => {
+        // `main` (the only pinned task with thread-locals of its own) always
+        // goes to the inbox, where a spare can take it should the next
+        // coroutine this worker runs block it in a call (the own queue is
+        // this thread's alone): whether a coroutine or the loop itself (a
+        // timer, an fd event) woke it (`handoff_main_woken`,
+        // `handoff_main_timer`).
+        Some(local) if local.index == w && t.own_tp() == 0 => {
             local.own.borrow_mut().push_back(t);
             Ok(())
         }
