@@ -101,6 +101,7 @@ TICKERS=100            # fsync test: coroutines ticking on usleep(TICK_US)
 TICK_US=5000
 FSYNC_MS=200           # ... while one writes 4 KiB + fsync for this long
 TB_N=${BENCH_THREADS_N:-10000}   # h: blocked pthreads
+TB64_N=9000            # h: blocked pthreads with 64 KiB stacks (a stack size set, as Rust, the JVM and C++ pools do)
 TECHO_CONNS=${BENCH_TECHO_CONNS:-"1000 10000"}   # i: connections
 THREAD_SLACK=4         # h, i: OS threads allowed under the library beyond the workers
 PRE_MS=${BENCH_PREEMPT_MS:-2000}   # j: window of a CPU-throughput run
@@ -309,6 +310,7 @@ for r in $(seq 1 "$REPS"); do
             if [ "$kind" = lib ]; then cmd=(env LD_PRELOAD="$LIB" "$OUT/threads_blocked")
             else cmd=("$OUT/threads_blocked"); fi
             measure "tb_$kind" "$TB_KEYS" "${cmd[@]}" "$TB_N"
+            measure "tb64_$kind" "$TB_KEYS" "${cmd[@]}" "$TB64_N" 64
         done
     fi
     if on i && [ "$r" -le "$ECHO_REPS" ]; then
@@ -526,6 +528,17 @@ if on h; then
     echo "  (system memory: the fall of MemAvailable plus the free pages in the per-CPU lists of /proc/zoneinfo,"
     echo "   from before the first pthread_create to when all threads are blocked; system-wide, so it includes what"
     echo "   RSS leaves out: kernel stacks, page tables, task structures. Wall excludes the measuring pause.)"
+    echo "  $TB64_N pthreads with 64 KiB stacks (pthread_attr_setstacksize), the same way:"
+    for kind in lib native; do
+        lbl=$( [ "$kind" = lib ] && echo "under the library:" || echo "natively:")
+        printf '  %-19s system memory %s MiB [spread %s], peak RSS %s MiB, OS threads %s\n' "$lbl" \
+            "$(mib "$(median "tb64_$kind.memavail_drop_kib")")" "$(spread_mib "tb64_$kind.memavail_drop_kib")" \
+            "$(mib "$(median "tb64_$kind.hwm_kib")")" "$(nv "$(median "tb64_$kind.os_threads")" 0)"
+    done
+    ml=$(median tb64_lib.memavail_drop_kib); mn=$(median tb64_native.memavail_drop_kib)
+    hl=$(median tb64_lib.hwm_kib); hn=$(median tb64_native.hwm_kib)
+    printf '  64 KiB stacks: system memory library/native: %s (target <= 1x); peak RSS library/native: %s (target <= 1x)\n' \
+        "$( have "$ml" "$mn" && echo "$(calc "$ml/$mn" 2)x" || echo n/a)" "$( have "$hl" "$hn" && echo "$(calc "$hl/$hn" 2)x" || echo n/a)"
     [ "$(maxof tb_lib.lib)" = 1 ] && [ "$(minof tb_lib.lib)" = 1 ] || \
         [ ! -s "$tmp/tb_lib.lib" ] || echo "  WARNING: in some run under LD_PRELOAD the library's symbols were not found (did it load?)"
     if grep -qs dgram "$tmp/tb_lib.sockets" "$tmp/tb_native.sockets"; then

@@ -1,6 +1,8 @@
 /* threads_blocked.c: N pthreads each blocked in read() on its own socket.
  *
- *   threads_blocked [N]          (N defaults to 10000)
+ *   threads_blocked [N [STACK_KIB]]   (N defaults to 10000; STACK_KIB: each
+ *                                     thread's stack size, 0 or absent: the
+ *                                     default attributes)
  *
  * Plain pthread code, no opencoro header: run it natively and under
  * LD_PRELOAD=libopencoro.so and compare. Each of the N threads (default
@@ -282,8 +284,9 @@ static void print_limits(void)
 int main(int argc, char **argv)
 {
     n_threads = argc > 1 ? strtol(argv[1], NULL, 10) : 10000;
-    if (n_threads < 1) {
-        fprintf(stderr, "usage: %s [N]\n", argv[0]);
+    long stack_kib = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+    if (n_threads < 1 || stack_kib < 0) {
+        fprintf(stderr, "usage: %s [N [STACK_KIB]]\n", argv[0]);
         return 2;
     }
     int lib = dlsym(RTLD_DEFAULT, "opencoro_active") != NULL; /* reported only */
@@ -323,9 +326,15 @@ int main(int argc, char **argv)
     double mem_settle_ms = now_ms() - t_m;
     struct meminfo m0 = meminfo();
     double t0 = now_ms();
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (stack_kib && pthread_attr_setstacksize(&attr, (size_t)stack_kib << 10)) {
+        fprintf(stderr, "threads_blocked: stack size %ld KiB refused\n", stack_kib);
+        return 2;
+    }
     long created = 0;
     for (; created < n_threads; created++) {
-        int e = pthread_create(&tid[created], NULL, reader, (void *)(intptr_t)created);
+        int e = pthread_create(&tid[created], &attr, reader, (void *)(intptr_t)created);
         if (e) {
             fprintf(stderr, "threads_blocked: pthread_create #%ld of %ld failed: %s\n", created + 1, n_threads, strerror(e));
             print_limits();

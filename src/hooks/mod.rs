@@ -160,6 +160,7 @@ impl Guard {
         if task.take_preempt() {
             // The monitor asked while this coroutine was somewhere unsafe:
             // this call is a safe point.
+            crate::sched::worker::note_preempted();
             coro::yield_now();
         }
         task.set_in_hook(true);

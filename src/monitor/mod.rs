@@ -51,6 +51,22 @@ impl Watch {
     }
 }
 
+/// How long a coroutine runs on at most while another one that was woken
+/// (by a timer, a lock, an fd) waits for its worker, against a whole slice
+/// while none does. The kernel's scheduler lets a woken thread preempt a
+/// running one that is ahead of it by its wake-up granularity (1 ms at
+/// base, `sched_wakeup_granularity_ns`); without it a background thread
+/// that sleeps often waited a whole slice of a busy one at each wake-up
+/// (`fair_share_sleeper`).
+const WAKEUP_GRANULARITY_NS: u64 = 1_000_000;
+
+/// Does a coroutine wait for worker `w` (queued there, or a timer of its
+/// own that is due)? Best-effort: the queues are read without a lock, and a
+/// timer heap the worker holds right now counts as nothing due.
+fn others_wait(rt: &Runtime, w: usize, now: u64) -> bool {
+    !rt.stealers[w].is_empty() || !rt.inboxes[w].is_empty() || rt.timers[w].try_lock().is_ok_and(|h| h.next() <= now)
+}
+
 /// How long an idle monitor sleeps at most.
 const IDLE_RECHECK_NS: u64 = 100_000_000;
 
@@ -96,8 +112,11 @@ fn run(rt: &'static Runtime) {
     let cfg = crate::config::get();
     let slice = cfg.slice_ms * 1_000_000;
     let handoff = cfg.handoff_ms * 1_000_000;
-    let tick = (slice.min(handoff) / 4).max(250_000);
     let preempting = preempt::active();
+    let mut tick = (slice.min(handoff) / 4).max(250_000);
+    if preempting {
+        tick = tick.min(WAKEUP_GRANULARITY_NS / 2);
+    }
     let n = rt.watch.len();
     // Per worker: the switch count last seen and when it was first seen.
     let mut seen: Vec<(u64, u64)> = vec![(u64::MAX, 0); n];
@@ -118,7 +137,10 @@ fn run(rt: &'static Runtime) {
                 continue;
             }
             let ran = now - seen[i].1;
-            if ran < slice.min(handoff) || !crate::sched::worker::has_company() {
+            // A coroutine woken meanwhile waits for this worker: its running
+            // coroutine has had its turn after the wake-up granularity.
+            let limit = if preempting && ran >= WAKEUP_GRANULARITY_NS && others_wait(rt, i, now) { WAKEUP_GRANULARITY_NS.min(slice) } else { slice };
+            if ran < limit.min(handoff) || !crate::sched::worker::has_company() {
                 continue;
             }
             let tid = w.tid.load(Ordering::Relaxed);
@@ -126,7 +148,7 @@ fn run(rt: &'static Runtime) {
                 continue;
             }
             if thread_running(tid) {
-                if preempting && ran >= slice {
+                if preempting && ran >= limit {
                     w.preempt_sent.store(true, Ordering::Release);
                     // SAFETY: tgkill to a worker thread of this process.
                     unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid as usize, libc::SIGURG as usize, 0, 0, 0) };

@@ -43,7 +43,7 @@ pub(crate) struct Local {
     /// This thread's errno and C++ exception state.
     slots: coro::ThreadSlots,
     /// The task just run was preempted (it ran a whole slice): time to look
-    /// at timers, fds and the injector, as on a fairness tick.
+    /// at timers and fds, and it goes behind the others (`run_task`).
     preempted: Cell<bool>,
     /// A spare slot with no blocked worker to stand in for: it runs
     /// nothing and hands whatever it wakes to the injector.
@@ -217,11 +217,7 @@ fn run_loop(
         if until.is_some_and(|t| t.state() == coro::DONE) {
             break;
         }
-        let mut tick = local.tick.get().wrapping_add(1);
-        if local.preempted.replace(false) {
-            // A whole slice went by: this is a fairness tick.
-            tick = tick.next_multiple_of(FAIRNESS_TICKS);
-        }
+        let tick = local.tick.get().wrapping_add(1);
         local.tick.set(tick);
         let adopted = if index >= rt.workers() { spare_duties(rt, &local) } else { None };
         if local.dormant.get() {
@@ -449,7 +445,19 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
             if t.pinned().is_some() {
                 local.pinned_turn.set(false);
             }
-            requeue(local, t);
+            if local.preempted.replace(false) && t.pinned().is_none() && !local.dormant.get() {
+                // It ran a whole slice: behind every task that waited
+                // meanwhile, on any worker (what the kernel's scheduler
+                // does for a thread that used its slice, against one that
+                // slept). In the local queue, a thread woken by a timer,
+                // a lock or an fd would wait behind every busy thread's
+                // next slice: a server's background thread fell far
+                // behind (`fair_share_sleeper`).
+                rt.injector.push(t);
+                rt.wake_any();
+            } else {
+                requeue(local, t);
+            }
         }
         Some(Request::Park) => {
             if t.settle_park() {
