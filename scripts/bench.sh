@@ -57,6 +57,12 @@
 #      beside 2 busy loops on OPENCORO_WORKERS=1 under the library
 #      (preempt.c tick): lateness p50, p99, max; natively for this machine's
 #      floor.                                       target: max < 50 ms
+#   k. a process that needs no runtime pays nothing: a shell script that
+#      runs 300 x (/bin/true; ls) with the library preloaded into the shell
+#      (so into every child) vs natively (shell_loop.sh): wall and CPU time
+#      (user + sys of the shell and its children)
+#                                                   target: library/native
+#                                                   <= 1.1x, both
 #
 # Every measurement is a separate process run; the runs of all figures are
 # interleaved round by round (so machine noise hits them alike), repeated
@@ -257,6 +263,8 @@ TB_KEYS=ok,lib,sockets,os_threads,hwm_kib,memavail_drop_kib,memavail_raw_drop_ki
 TECHO_KEYS=$ECHO_KEYS,server_threads,server_hwm_kib,server_lib,memavail_drop_kib
 PRE_KEYS=units_per_s,min_share,max_share,lib
 PRE_TICK_KEYS=p50_ms,p99_ms,max_ms,min_spins,lib
+SHELL_KEYS=wall_ms,cpu_ms
+SHELL_N=300            # k: programs pairs run by the shell script
 
 echo "== measuring: $REPS rounds, each figure once per round, interleaved (echo runs in the first $ECHO_REPS)"
 echo "   fd limit $NOFILE; echo servers, load generator and clients run on these $(nproc) CPUs side by side"
@@ -335,6 +343,12 @@ for r in $(seq 1 "$REPS"); do
         measure pre_tick_lib "$PRE_TICK_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" \
             "$OUT/preempt" tick $PRE_TICK_MS $PRE_SPIN $PRE_TICK_US
         measure pre_tick_native "$PRE_TICK_KEYS" "$OUT/preempt" tick $PRE_TICK_MS $PRE_SPIN $PRE_TICK_US
+    fi
+    if on k; then
+        for kind in $order; do
+            if [ "$kind" = lib ]; then measure shell_lib "$SHELL_KEYS" scripts/bench/shell_loop.sh $SHELL_N "$LIB"
+            else measure shell_native "$SHELL_KEYS" scripts/bench/shell_loop.sh $SHELL_N; fi
+        done
     fi
 done
 
@@ -735,6 +749,17 @@ if on j; then
     row "ticker by 2 busy loops, 1 worker: p99 (ms)" "$(nv "$(median pre_tick_lib.p99_ms)" 2)" ""
     row "ticker by 2 busy loops, 1 worker: max (ms)" "$(nv "$tm" 2)" "< 50" "$(check "$tm" "< 50")"
     row "same natively: max (ms)"                    "$(nv "$(median pre_tick_native.max_ms)" 2)" ""
+fi
+
+if on k; then
+    sl=$(median shell_lib.wall_ms); sn=$(median shell_native.wall_ms)
+    cl=$(median shell_lib.cpu_ms); cn=$(median shell_native.cpu_ms)
+    rw=$( have "$sl" "$sn" && calc "$sl/$sn" 2 ); rc=$( have "$cl" "$cn" && calc "$cl/$cn" 2 )
+    echo "== k. a shell script running $SHELL_N x (/bin/true; ls), the library preloaded into it vs natively:"
+    printf '  under the library: wall %s ms [spread %s], CPU %s ms [spread %s]\n' "$(nv "$sl" 0)" "$(spread shell_lib.wall_ms)" "$(nv "$cl" 0)" "$(spread shell_lib.cpu_ms)"
+    printf '  natively:          wall %s ms [spread %s], CPU %s ms [spread %s]\n' "$(nv "$sn" 0)" "$(spread shell_native.wall_ms)" "$(nv "$cn" 0)" "$(spread shell_native.cpu_ms)"
+    printf '  library/native: wall %s, CPU %s (target <= 1.1x both)\n' \
+        "$( [ -n "$rw" ] && echo "${rw}x" || echo n/a)" "$( [ -n "$rc" ] && echo "${rc}x" || echo n/a)"
 fi
 
 if [ "$broken" -ne 0 ]; then

@@ -42,12 +42,19 @@ static OLD: Saved = Saved(UnsafeCell::new(
 static INSTALL: Once = Once::new();
 const SIGNALS: [i32; 2] = [libc::SIGSEGV, libc::SIGBUS];
 
-/// Installs the fault handler process-wide (once).
+/// Installs the fault handler process-wide (once), when the runtime starts,
+/// for each signal the program has no handler of its own for (a handler
+/// the program installed earlier stays its own, as it would be if it had
+/// installed it later).
 pub fn install() {
     INSTALL.call_once(|| {
         for (i, &sig) in SIGNALS.iter().enumerate() {
             // SAFETY: sigaction is plain data; we fill the fields the kernel reads.
             unsafe {
+                let mut cur: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut cur) == 0 && cur.sa_sigaction != libc::SIG_DFL {
+                    continue;
+                }
                 let mut sa: libc::sigaction = std::mem::zeroed();
                 sa.sa_sigaction = handler as *const () as usize;
                 sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;

@@ -112,6 +112,7 @@ pub(crate) fn fresh_tid() -> i32 {
 /// Starts a green thread running `start(arg)`; returns its `pthread_t`.
 pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool, sigmask: Option<u64>) -> Result<libc::pthread_t, i32> {
     let l = tls::layout().ok_or(libc::EAGAIN)?;
+    crate::sched::start();
     let block = l.take_block(stack_size, fresh_tid())?;
     let name = match coro::current_task().as_ref().and_then(|t| t.green()) {
         Some(g) => *g.name.lock().unwrap_or_else(|e| e.into_inner()),

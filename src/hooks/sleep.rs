@@ -59,12 +59,20 @@ fn valid_ns(req: *const timespec) -> Option<u64> {
     Some((ts.tv_sec as u64).saturating_mul(NS).saturating_add(ts.tv_nsec as u64))
 }
 
-unsafe fn on_sleep(_real: unsafe extern "C" fn(c_uint) -> c_uint, secs: c_uint) -> c_uint {
+unsafe fn on_sleep(real: unsafe extern "C" fn(c_uint) -> c_uint, secs: c_uint) -> c_uint {
+    if alone() {
+        // SAFETY: the caller's own argument.
+        return unsafe { real(secs) };
+    }
     // glibc's sleep returns the whole seconds left.
     sleep_for(secs as u64 * NS).map_or(0, |left| (left / NS) as c_uint)
 }
 
-unsafe fn on_usleep(_real: unsafe extern "C" fn(useconds_t) -> c_int, usec: useconds_t) -> c_int {
+unsafe fn on_usleep(real: unsafe extern "C" fn(useconds_t) -> c_int, usec: useconds_t) -> c_int {
+    if alone() {
+        // SAFETY: the caller's own argument.
+        return unsafe { real(usec) };
+    }
     match sleep_for(usec as u64 * 1000) {
         None => 0,
         Some(_) => {
@@ -79,6 +87,10 @@ unsafe fn on_nanosleep(
     req: *const timespec,
     rem: *mut timespec,
 ) -> c_int {
+    if alone() {
+        // SAFETY: the caller's own arguments.
+        return unsafe { real(req, rem) };
+    }
     match valid_ns(req) {
         Some(ns) => match sleep_for(ns) {
             None => 0,
@@ -100,7 +112,7 @@ unsafe fn on_clock_nanosleep(
     req: *const timespec,
     rem: *mut timespec,
 ) -> c_int {
-    let supported = matches!(clock, libc::CLOCK_MONOTONIC | libc::CLOCK_REALTIME) && flags & !libc::TIMER_ABSTIME == 0;
+    let supported = !alone() && matches!(clock, libc::CLOCK_MONOTONIC | libc::CLOCK_REALTIME) && flags & !libc::TIMER_ABSTIME == 0;
     let ns = match valid_ns(req) {
         Some(ns) if supported => ns,
         // SAFETY: other clocks and flags keep libc's behaviour (they may block
@@ -125,7 +137,18 @@ unsafe fn on_clock_nanosleep(
     0
 }
 
-unsafe fn on_sched_yield(_real: unsafe extern "C" fn() -> c_int) -> c_int {
+unsafe fn on_sched_yield(real: unsafe extern "C" fn() -> c_int) -> c_int {
+    if alone() {
+        // SAFETY: no arguments.
+        return unsafe { real() };
+    }
     coro::yield_now();
     0
+}
+
+/// The process's only coroutine sleeps (or yields) as it would without the
+/// library: nothing else could run meanwhile, and the runtime stays
+/// unstarted (see `sched::start`).
+fn alone() -> bool {
+    !crate::sched::worker::has_company()
 }

@@ -124,11 +124,29 @@ pub fn try_runtime() -> Option<&'static Runtime> {
     RT.get()
 }
 
-/// The runtime, starting it (and its worker threads) on first use.
+/// The runtime's structures, built on first use. Building makes no
+/// thread, fd or signal handler: a program that never has a second
+/// coroutine never meets more of the runtime than this (see [`start`]).
 pub fn runtime() -> &'static Runtime {
-    let rt = RT.get_or_init(build);
+    RT.get_or_init(build)
+}
+
+/// The process is about to have company (its first green thread or C API
+/// coroutine): starts what only company needs, once: the workers' pollers
+/// (their fds), the other workers, the monitor and its preemption signal,
+/// the overflow handlers. Until then `main` is the only coroutine and
+/// every hook calls libc as it would without the library, so nothing of
+/// the runtime is visible (`/proc/self/fd`, `Threads:`, signal handlers)
+/// and a short program pays nothing for it.
+pub fn start() -> &'static Runtime {
+    let rt = runtime();
     THREADS.call_once(|| start_threads(rt));
     rt
+}
+
+/// Has [`start`] run (in this process or the parent it was forked from)?
+pub fn started() -> bool {
+    THREADS.is_completed()
 }
 
 fn build() -> Runtime {
@@ -143,11 +161,10 @@ fn build() -> Runtime {
     // child for good. Build it now, before any thread of ours exists.
     let _ = stealers[0].steal();
     let pollers: Vec<OnceLock<poller::Poller>> = (0..n).map(|_| OnceLock::new()).collect();
-    for p in &pollers[..primaries] {
-        let _ = p.set(new_poller());
-    }
-    crate::coro::overflow::install();
     crate::coro::stack::init();
+    if cfg.stats {
+        crate::stats::print_at_exit();
+    }
     let main_mode = MAIN_MODE.load(Ordering::Relaxed);
     crate::debug!("runtime: {primaries} workers, {} spares, main thread is worker 0: {main_mode}", n - primaries);
     Runtime {
@@ -166,11 +183,18 @@ fn build() -> Runtime {
 }
 
 fn start_threads(rt: &'static Runtime) {
+    crate::debug!("runtime starts: the process has company");
+    // The workers' fds first, while the program's own are fewest.
+    for i in 0..rt.workers() {
+        rt.poller(i);
+    }
+    crate::coro::overflow::install();
+    if worker::current_worker().is_some() {
+        // Worker 0's loop, on the main thread, began before the start.
+        crate::coro::overflow::ensure_altstack();
+    }
     start_workers(rt, rt.main_mode.then_some(0));
     crate::monitor::start(rt);
-    if crate::config::get().stats {
-        crate::stats::print_at_exit();
-    }
 }
 
 /// Starts the threads of the workers proper, but for `skip` (the calling
@@ -221,8 +245,10 @@ pub(crate) fn renew_after_fork(survivor: &Arc<Task>, slot: usize) {
 /// child's other workers and its monitor; returns the child's runtime.
 pub(crate) fn start_after_fork(slot: usize) -> &'static Runtime {
     let rt = runtime();
-    start_workers(rt, Some(slot));
-    crate::monitor::restart_after_fork(rt);
+    if started() {
+        start_workers(rt, Some(slot));
+        crate::monitor::restart_after_fork(rt);
+    }
     rt
 }
 
@@ -349,6 +375,7 @@ fn queue(t: Arc<Task>, new: bool) {
 /// Creates a task running `entry` and queues it.
 pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc<Task> {
     let size = if stack_size == 0 { crate::config::get().stack_size } else { stack_size };
+    start();
     let t = Task::new(entry, size, None);
     schedule_new(t.clone());
     t

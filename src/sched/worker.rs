@@ -201,7 +201,11 @@ fn run_loop(
         preempted: Cell::new(false),
         dormant: Cell::new(index >= rt.workers()),
     };
-    crate::coro::overflow::ensure_altstack();
+    if super::started() {
+        // (worker 0's loop on the main thread begins before the start,
+        // which then gives it its stack: see `sched::start`)
+        crate::coro::overflow::ensure_altstack();
+    }
     LOCAL.with(|c| c.set(&local));
     local.slots.set_local(&local as *const Local as usize);
     rt.watch[index].tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Relaxed);

@@ -26,7 +26,7 @@
 #define N 40
 
 static int pfd[2];
-static atomic_int started;
+static atomic_int started, finished;
 static atomic_int usr1_blocked;
 
 static void *worker(void *arg) {
@@ -37,6 +37,7 @@ static void *worker(void *arg) {
     atomic_fetch_add(&started, 1);
     char b;
     CHECK(read(pfd[0], &b, 1) == 1);
+    atomic_fetch_add(&finished, 1);
     return NULL;
 }
 
@@ -47,6 +48,7 @@ static char stacks[N][256 << 10] __attribute__((aligned(4096)));
 static const char *run(int how, int detached) {
     pthread_t t[N];
     atomic_store(&started, 0);
+    atomic_store(&finished, 0);
     atomic_store(&usr1_blocked, 0);
     for (int i = 0; i < N; i++) {
         pthread_attr_t a;
@@ -101,8 +103,9 @@ static const char *run(int how, int detached) {
     CHECK(write(pfd[1], bytes, N) == N);
     if (!detached)
         for (int i = 0; i < N; i++) CHECK(pthread_join(t[i], NULL) == 0);
-    else
-        for (int i = 0; i < 5000 && os_threads() > 2 + 8; i++) usleep(1000);
+    else /* every byte taken before the next case writes its own */
+        for (int i = 0; i < 5000 && atomic_load(&finished) < N; i++) usleep(1000);
+    CHECK(atomic_load(&finished) == N);
     if (n <= 2 + 8) return "green";
     CHECKF(n >= N, "%d OS threads: neither green nor one per thread", n);
     return "os";

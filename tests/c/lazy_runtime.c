@@ -1,0 +1,73 @@
+// A process that has no second coroutine never meets the runtime: after a
+// sleep, a yield, a pipe read and a mutex, a single-threaded program sees
+// the same fds in /proc/self/fd, the same Threads: count, the default
+// SIGSEGV, SIGBUS and SIGURG dispositions and no alternate signal stack as
+// natively (before: two workers, a monitor, four fds and three handlers
+// from the start). Its first pthread_create starts the runtime, and the
+// threads it makes are green.
+// native: same
+// env: OPENCORO_WORKERS=2
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "check.h"
+
+static int fds[2];
+
+/* The fds the program made (3 and 4, its pipe) and how many lie above 1000
+ * (the runtime puts its own high; those inherited from the caller are not
+ * printed, they vary). */
+static void show(const char *when) {
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d != NULL);
+    int own = dirfd(d), high = 0, pipe_fds = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] == '.' || fd == own) continue;
+        high += fd > 1000;
+        pipe_fds += fd == fds[0] || fd == fds[1];
+    }
+    closedir(d);
+    printf("%s: its pipe's fds %d, fds above 1000: %d", when, pipe_fds, high);
+    struct sigaction segv, bus, urg;
+    CHECK(sigaction(SIGSEGV, NULL, &segv) == 0 && sigaction(SIGBUS, NULL, &bus) == 0 && sigaction(SIGURG, NULL, &urg) == 0);
+    stack_t ss;
+    CHECK(sigaltstack(NULL, &ss) == 0);
+    printf("; threads %d; SIGSEGV %s, SIGBUS %s, SIGURG %s; altstack %s\n", os_threads(),
+           segv.sa_handler == SIG_DFL ? "default" : "handled", bus.sa_handler == SIG_DFL ? "default" : "handled",
+           urg.sa_handler == SIG_DFL ? "default" : "handled", ss.ss_flags & SS_DISABLE ? "none" : "set");
+}
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+static void *reader(void *arg) {
+    char b;
+    CHECK(read(fds[0], &b, 1) == 1);
+    return arg;
+}
+
+int main(void) {
+    usleep(1000);
+    sched_yield();
+    CHECK(pipe(fds) == 0);
+    CHECK(write(fds[1], "a", 1) == 1);
+    char b;
+    CHECK(read(fds[0], &b, 1) == 1);
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    show("alone");
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++) CHECK(pthread_create(&t[i], NULL, reader, NULL) == 0);
+    usleep(20000);
+    CHECK_GREEN(8, 2 + 3);
+    CHECK(write(fds[1], "abcdefgh", 8) == 8);
+    for (int i = 0; i < 8; i++) CHECK(pthread_join(t[i], NULL) == 0);
+    printf("8 threads joined\n");
+    return 0;
+}
