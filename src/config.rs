@@ -30,7 +30,8 @@ pub struct Config {
     /// `OPENCORO_GUARDED_STACKS`: how many stacks may have a guard page of
     /// their own (each costs two kernel mappings). Past it, stacks are carved
     /// from shared mappings and protected by a canary and depth checks.
-    pub guarded_stacks: usize,
+    /// `OPENCORO_GUARDED_STACKS`; None: [`default_guarded_stacks`].
+    pub guarded_stacks: Option<usize>,
     /// `OPENCORO_BLOCKING_THREADS`: most threads of the pool that runs calls
     /// epoll cannot make non-blocking (regular-file I/O, fsync, open).
     pub blocking_threads: usize,
@@ -68,7 +69,7 @@ pub fn init() -> &'static Config {
         crate::log::DEBUG.store(c.debug, core::sync::atomic::Ordering::Relaxed);
         crate::hooks::set_active(c.enabled);
         crate::debug!(
-            "config: workers={} stack_size={} guarded_stacks={} enabled={}",
+            "config: workers={} stack_size={} guarded_stacks={:?} enabled={}",
             c.workers,
             c.stack_size,
             c.guarded_stacks,
@@ -96,9 +97,8 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let stack_size = parse(&var, "OPENCORO_STACK_SIZE", DEFAULT_STACK_SIZE, |s| {
         parse_size(s).filter(|&n| (MIN_STACK_SIZE..=(1 << 32)).contains(&n))
     }, "a size from 16K to 4G, such as 262144, 256K or 8M");
-    let guarded_stacks = parse(&var, "OPENCORO_GUARDED_STACKS", default_guarded_stacks(), |s| {
-        s.parse::<usize>().ok()
-    }, "a whole number");
+    // None: the default, read from the kernel when a second stack is made.
+    let guarded_stacks = parse(&var, "OPENCORO_GUARDED_STACKS", OrQuarterOfMapCount(None), |s| s.parse::<usize>().ok().map(|n| OrQuarterOfMapCount(Some(n))), "a whole number").0;
     let blocking_threads = parse(&var, "OPENCORO_BLOCKING_THREADS", 1024, |s| {
         s.parse::<usize>().ok().filter(|&n| (1..=65536).contains(&n))
     }, "a whole number from 1 to 65536");
@@ -177,6 +177,19 @@ pub fn default_workers() -> usize {
         }
     }
     1
+}
+
+/// A number, or (None) the default of `OPENCORO_GUARDED_STACKS`.
+#[derive(Clone, Copy)]
+struct OrQuarterOfMapCount(Option<usize>);
+
+impl std::fmt::Display for OrQuarterOfMapCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("(a quarter of vm.max_map_count)"),
+        }
+    }
 }
 
 /// A quarter of `vm.max_map_count`: guarded stacks then use at most half of

@@ -52,6 +52,16 @@ pub(crate) extern "C" fn after_fork_child() {
         crate::hooks::mark_forked();
         return;
     }
+    if !crate::sched::started() {
+        // Before the runtime started, `main` was the process's only
+        // coroutine and no thread of the runtime existed: the child's copy
+        // is whole (a shell forks for every command it runs; renewing
+        // would cost each child what it never needs). Only the parking lot
+        // may be held by a plain thread of the program that did not come
+        // along.
+        crate::sync::lot::forget_after_fork();
+        return;
+    }
     let Some(task) = coro::current_task() else { return };
     if coro::overflow::check_depth(&task, 0) == coro::overflow::Depth::Foreign {
         // Not the coroutine's stack: a thread made with a raw clone that

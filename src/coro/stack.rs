@@ -231,6 +231,8 @@ struct SizeClass {
     warm: VecDeque<Stack>,
     /// Stacks whose pages were returned to the kernel by `trim`.
     cold: Vec<Stack>,
+    /// Chunks carved for this size so far.
+    chunks: u32,
 }
 
 /// The process-wide stack pool.
@@ -244,17 +246,22 @@ pub struct Pool {
     classes: Mutex<HashMap<usize, SizeClass>>,
     /// Guarded stacks in existence; changed only under the mutex.
     guarded_live: AtomicUsize,
-    guarded_limit: usize,
+    /// `OPENCORO_GUARDED_STACKS`, or (None) its default, read from the
+    /// kernel once more than one stack is wanted: a process that makes only
+    /// `main`'s stack does not pay for the read.
+    guarded_limit: Option<usize>,
+    default_limit: OnceLock<usize>,
     /// Some warm list is longer than `POOL_WARM` (a hint for `trim`).
     over: AtomicBool,
 }
 
 impl Pool {
-    pub fn new(guarded_limit: usize) -> Self {
+    pub fn new(guarded_limit: Option<usize>) -> Self {
         Pool {
             classes: Mutex::new(HashMap::new()),
             guarded_live: AtomicUsize::new(0),
             guarded_limit,
+            default_limit: OnceLock::new(),
             over: AtomicBool::new(false),
         }
     }
@@ -272,8 +279,18 @@ impl Pool {
         if let Some(s) = class.warm.pop_back().or_else(|| class.cold.pop()) {
             return Ok(s);
         }
-        let per_chunk = (CHUNK_BYTES / (size + GUARD_BYTES)).clamp(1, 256);
-        let budget = self.guarded_limit.saturating_sub(self.guarded_live.load(Ordering::Relaxed));
+        // A size's first chunk holds one stack, the next ones twice as many
+        // each, up to a whole chunk: a process that makes a single stack of a
+        // size (main's, most often) maps one, not a chunk's worth.
+        let per_chunk = (CHUNK_BYTES / (size + GUARD_BYTES)).clamp(1, 256).min(1 << class.chunks.min(16));
+        class.chunks += 1;
+        let live = self.guarded_live.load(Ordering::Relaxed);
+        let limit = match self.guarded_limit {
+            Some(n) => n,
+            None if live == 0 => 1,
+            None => *self.default_limit.get_or_init(crate::config::default_guarded_stacks),
+        };
+        let budget = limit.saturating_sub(live);
         let mut chunk = if budget > 0 {
             let n = per_chunk.min(budget);
             let c = carve(size, n, true)?;
