@@ -549,10 +549,10 @@ if on h; then
             "$(mib "$(median "tb64_$kind.memavail_drop_kib")")" "$(spread_mib "tb64_$kind.memavail_drop_kib")" \
             "$(mib "$(median "tb64_$kind.hwm_kib")")" "$(nv "$(median "tb64_$kind.os_threads")" 0)"
     done
-    ml=$(median tb64_lib.memavail_drop_kib); mn=$(median tb64_native.memavail_drop_kib)
-    hl=$(median tb64_lib.hwm_kib); hn=$(median tb64_native.hwm_kib)
+    m64l=$(median tb64_lib.memavail_drop_kib); m64n=$(median tb64_native.memavail_drop_kib)
+    h64l=$(median tb64_lib.hwm_kib); h64n=$(median tb64_native.hwm_kib)
     printf '  64 KiB stacks: system memory library/native: %s (target <= 1x); peak RSS library/native: %s (target <= 1x)\n' \
-        "$( have "$ml" "$mn" && echo "$(calc "$ml/$mn" 2)x" || echo n/a)" "$( have "$hl" "$hn" && echo "$(calc "$hl/$hn" 2)x" || echo n/a)"
+        "$( have "$m64l" "$m64n" && echo "$(calc "$m64l/$m64n" 2)x" || echo n/a)" "$( have "$h64l" "$h64n" && echo "$(calc "$h64l/$h64n" 2)x" || echo n/a)"
     [ "$(maxof tb_lib.lib)" = 1 ] && [ "$(minof tb_lib.lib)" = 1 ] || \
         [ ! -s "$tmp/tb_lib.lib" ] || echo "  WARNING: in some run under LD_PRELOAD the library's symbols were not found (did it load?)"
     if grep -qs dgram "$tmp/tb_lib.sockets" "$tmp/tb_native.sockets"; then

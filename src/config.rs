@@ -58,6 +58,10 @@ pub struct Config {
     pub inherit: bool,
     /// `OPENCORO_STATS=1`: print the runtime's statistics at exit.
     pub stats: bool,
+    /// `OPENCORO_WARN_OS_THREADS`: one line for each `pthread_create` of a
+    /// coroutine that makes an OS thread, with the reason (the test suites
+    /// set it, so that a silent fallback fails them).
+    pub warn_os_threads: bool,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -121,7 +125,8 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     }, "a whole number, at least OPENCORO_WORKERS");
     let inherit = parse_switch(&var, "OPENCORO_INHERIT", true);
     let stats = parse_switch(&var, "OPENCORO_STATS", false);
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit, stats }
+    let warn_os_threads = parse_switch(&var, "OPENCORO_WARN_OS_THREADS", false);
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit, stats, warn_os_threads }
 }
 
 /// An on/off switch: `1`/`on` or `0`/`off`.

@@ -54,15 +54,24 @@ unsafe fn on_create(
     start: usize,
     arg: *mut c_void,
 ) -> c_int {
-    if !green::enabled() || thread.is_null() || start == 0 {
+    if thread.is_null() || start == 0 {
+        // SAFETY: the caller's own arguments (libc answers them).
+        return unsafe { real(thread, attr, start, arg) };
+    }
+    if !green::enabled() {
+        os_thread(if crate::config::get().green_threads { "green threads are unavailable with this glibc" } else { "OPENCORO_THREADS=os" });
         // SAFETY: the caller's own arguments.
         return unsafe { real(thread, attr, start, arg) };
     }
     // SAFETY: attr is NULL or an initialised attribute object (the caller's
     // contract).
-    let Some(a) = (unsafe { GreenAttrs::read(attr) }) else {
-        // SAFETY: the caller's own arguments.
-        return unsafe { real(thread, attr, start, arg) };
+    let a = match unsafe { GreenAttrs::read(attr) } {
+        Ok(a) => a,
+        Err(why) => {
+            os_thread(why);
+            // SAFETY: the caller's own arguments.
+            return unsafe { real(thread, attr, start, arg) };
+        }
     };
     match green::create(start, arg as usize, a.stack_size, a.detached, a.sigmask) {
         Ok(t) => {
@@ -91,14 +100,14 @@ struct GreenAttrs {
 const PTHREAD_ATTR_NO_SIGMASK_NP: c_int = 1;
 
 impl GreenAttrs {
-    /// Reads `attr` (NULL: the process's defaults). `None` when the
-    /// attributes ask for what only a kernel thread gives: a stack of the
-    /// program's own, a scheduling policy or priority set explicitly, or a
-    /// CPU affinity.
+    /// Reads `attr` (NULL: the process's defaults). An error (why) when
+    /// the attributes ask for what only a kernel thread gives: a stack of
+    /// the program's own, a real-time policy or a priority set explicitly,
+    /// or a CPU affinity.
     ///
     /// # Safety
     /// `attr` is NULL or an initialised attribute object.
-    unsafe fn read(attr: *const pthread_attr_t) -> Option<GreenAttrs> {
+    unsafe fn read(attr: *const pthread_attr_t) -> Result<GreenAttrs, &'static str> {
         let mut a = GreenAttrs { stack_size: 0, detached: false, sigmask: None };
         // SAFETY: the caller's contract; the default attributes are copied
         // into a local object and destroyed after use.
@@ -115,8 +124,14 @@ impl GreenAttrs {
                 // alone when just the size was set.
                 let mut addr: *mut c_void = std::ptr::null_mut();
                 pthread_attr_getstackaddr(attr, &mut addr);
-                if !addr.is_null() || explicit_sched(attr) || has_affinity(attr) {
-                    return None;
+                if !addr.is_null() {
+                    return Err("a stack of the program's own");
+                }
+                if explicit_sched(attr) {
+                    return Err("an explicit scheduling policy or priority");
+                }
+                if has_affinity(attr) {
+                    return Err("a CPU affinity");
                 }
                 libc::pthread_attr_getstacksize(attr, &mut a.stack_size);
                 let mut detach = libc::PTHREAD_CREATE_JOINABLE;
@@ -129,7 +144,15 @@ impl GreenAttrs {
             }
         }
         a.stack_size = if a.stack_size == 0 { 8 << 20 } else { a.stack_size.max(crate::config::MIN_STACK_SIZE) };
-        Some(a)
+        Ok(a)
+    }
+}
+
+/// A coroutine's `pthread_create` makes an OS thread: says why when
+/// `OPENCORO_WARN_OS_THREADS=1`.
+fn os_thread(why: &str) {
+    if crate::config::get().warn_os_threads {
+        crate::diag!("pthread_create makes an OS thread, not a green thread: {why}");
     }
 }
 

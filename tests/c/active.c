@@ -1,7 +1,7 @@
 // opencoro_active() is 1 in main and in coroutines (also after they sleep or
 // yield) and 0 in a plain pthread (an OS thread: OPENCORO_THREADS=os; a
 // green thread is a coroutine, see thread_green_count).
-// env: OPENCORO_THREADS=os
+// env: OPENCORO_THREADS=os OPENCORO_WARN_OS_THREADS=0
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>

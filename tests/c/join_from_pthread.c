@@ -3,7 +3,7 @@
 // a coroutine of its own. opencoro_active() is 0 there. With one worker, the
 // coroutines can only run on main's worker, so main must keep sleeping (not
 // block in pthread_join) until the thread is done.
-// env: OPENCORO_WORKERS=1 OPENCORO_THREADS=os
+// env: OPENCORO_WORKERS=1 OPENCORO_THREADS=os OPENCORO_WARN_OS_THREADS=0
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>

@@ -10,6 +10,10 @@
 // std::thread, the JVM, most C++ pools). A signal mask from the attributes
 // is the thread's own at its start.
 // env: OPENCORO_WORKERS=2
+// With OPENCORO_WARN_OS_THREADS=1 (the runner's), each OS thread says why:
+// expect-stderr-count: 40 not a green thread: a stack of the program's own
+// expect-stderr: not a green thread: an explicit scheduling policy or priority
+// expect-stderr-count: 40 not a green thread: a CPU affinity
 // timeout: 30
 #define _GNU_SOURCE
 #include <pthread.h>

@@ -3,5 +3,5 @@
 // native: same
 // env: OPENCORO_WORKERS=2
 // timeout: 10
-// env: OPENCORO_THREADS=os
+// env: OPENCORO_THREADS=os OPENCORO_WARN_OS_THREADS=0
 #include "thread_cond.c"

@@ -112,7 +112,7 @@ fn many_pending_timers_all_fire() {
 
 #[test]
 fn stack_pool_reuses_stacks() {
-    let p = stack::Pool::new(4);
+    let p = stack::Pool::new(Some(4));
     let a = p.take(64 * 1024).unwrap();
     let (bottom, guarded) = (a.bottom(), a.guarded());
     assert!(guarded, "within the guard budget stacks are guarded");
@@ -123,7 +123,7 @@ fn stack_pool_reuses_stacks() {
 
 #[test]
 fn stack_pool_carves_unguarded_stacks_past_the_budget() {
-    let p = stack::Pool::new(2);
+    let p = stack::Pool::new(Some(2));
     let mut held = Vec::new();
     for _ in 0..2 {
         held.push(p.take(32 * 1024).unwrap());
@@ -138,7 +138,7 @@ fn stack_pool_carves_unguarded_stacks_past_the_budget() {
 
 #[test]
 fn carved_stack_overflow_damages_the_canary() {
-    let p = stack::Pool::new(0);
+    let p = stack::Pool::new(Some(0));
     let s = p.take(32 * 1024).unwrap();
     assert!(stack::canary_intact(s.bottom()));
     // SAFETY: the canary lies just below the stack, inside the pool's mapping.
