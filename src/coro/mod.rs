@@ -129,9 +129,12 @@ pub struct Task {
     done_word: AtomicU32,
     /// Set when this is a green thread (its own TLS; may migrate).
     green: Option<Box<crate::green::Green>>,
-    /// The thread descriptor the task runs on (a green thread's own, or
-    /// for `main` the main thread's), or 0: it shares its worker's.
+    /// The thread descriptor the task runs on (a green thread's own, a C
+    /// API coroutine's light one, or for `main` the main thread's), or 0:
+    /// it shares its worker's.
     tp: AtomicUsize,
+    /// `tp` is a light descriptor, pooled again when the task finishes.
+    light_tp: std::sync::atomic::AtomicBool,
     /// Wake-up flag while the task waits in the parking lot (`sync::lot`).
     lot_flag: AtomicU32,
     /// Blocked signals (1..=64) while it runs; the worker applies them.
@@ -248,6 +251,7 @@ impl Task {
             }),
             done_word: AtomicU32::new(0),
             tp: AtomicUsize::new(green.as_ref().map_or(0, |g| g.tp)),
+            light_tp: std::sync::atomic::AtomicBool::new(false),
             green,
             lot_flag: AtomicU32::new(0),
             sigmask: AtomicU64::new(inherited_sigmask()),
@@ -269,6 +273,13 @@ impl Task {
     /// Gives the task a descriptor of its own (before it first runs).
     pub(crate) fn set_own_tp(&self, tp: usize) {
         self.tp.store(tp, Ordering::Relaxed);
+    }
+
+    /// Gives a C API coroutine a light descriptor of its own (before it
+    /// first runs): it goes back to the pool when the coroutine finishes.
+    pub(crate) fn set_light_tp(&self, tp: usize) {
+        self.set_own_tp(tp);
+        self.light_tp.store(true, Ordering::Relaxed);
     }
 
     /// The green-thread state, if this task is a green thread.
@@ -433,7 +444,9 @@ impl Task {
 
     /// Pins a task to the worker that is about to run it for the first time.
     pub(crate) fn pin_to(&self, worker: usize) {
-        if self.green.is_none() && self.pinned.load(Ordering::Relaxed) == usize::MAX {
+        // A task with thread-locals of its own (a green thread, a C API
+        // coroutine with a light descriptor) may run anywhere.
+        if self.green.is_none() && self.own_tp() == 0 && self.pinned.load(Ordering::Relaxed) == usize::MAX {
             self.pinned.store(worker, Ordering::Relaxed);
         }
     }
@@ -575,6 +588,11 @@ impl Task {
                 // Kept (with the descriptor above it) until joined.
                 Some(g) => g.park_stack(st),
                 None => stack::pool().give(st),
+            }
+        }
+        if self.light_tp.load(Ordering::Relaxed) {
+            if let Some(l) = crate::green::tls::layout() {
+                l.give_light(self.own_tp());
             }
         }
         self.state.store(DONE, Ordering::Release);

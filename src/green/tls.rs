@@ -303,9 +303,20 @@ type BlockPool = Vec<(usize, Vec<Block>)>;
 
 static POOL: crate::sync::PerProcess<Mutex<BlockPool>> = crate::sync::PerProcess::new();
 
-/// In a forked child: the pool of finished blocks may have been locked.
+/// Descriptors of finished C API coroutines, for the next ones.
+static LIGHT: crate::sync::PerProcess<Mutex<Vec<usize>>> = crate::sync::PerProcess::new();
+/// Light descriptors kept for reuse; more are freed.
+const LIGHT_KEEP: usize = 4096;
+
+/// In a forked child: the pools of finished blocks and descriptors may
+/// have been locked.
 pub(crate) fn forget_after_fork() {
     POOL.renew(None);
+    LIGHT.renew(None);
+}
+
+fn light() -> std::sync::MutexGuard<'static, Vec<usize>> {
+    LIGHT.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn pool() -> std::sync::MutexGuard<'static, BlockPool> {
@@ -446,6 +457,33 @@ impl Layout {
         // the dtv are ours to fill (allocate_tls zeroes the TCB).
         unsafe { self.init_descriptor(tp, tid) };
         Some(tp)
+    }
+
+    /// A descriptor of its own for a coroutine of the C API (glibc's TCB
+    /// and static TLS, allocated by glibc, apart from the stack), so that
+    /// it can move between workers like a green thread: a finished one's
+    /// as that one left it (C API coroutines shared their worker's
+    /// thread-locals before they had their own, so what one leaves the next
+    /// may find), or a new one. The bool says new: its first run must call
+    /// [`Layout::thread_start`] on it.
+    pub fn light_descriptor(&self) -> Option<(usize, bool)> {
+        if let Some(tp) = light().pop() {
+            return Some((tp, false));
+        }
+        self.thread_descriptor(crate::green::fresh_tid()).map(|tp| (tp, true))
+    }
+
+    /// Returns a finished C API coroutine's descriptor for reuse.
+    pub fn give_light(&self, tp: usize) {
+        self.set_current(tp, 0);
+        let mut p = light();
+        if p.len() < LIGHT_KEEP {
+            p.push(tp);
+            return;
+        }
+        drop(p);
+        // SAFETY: a descriptor nobody runs on; glibc frees the TCB it made.
+        unsafe { (self.deallocate_tls)(tp as *mut c_void, true) };
     }
 
     /// Returns a finished green thread's block for reuse.

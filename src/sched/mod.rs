@@ -372,11 +372,31 @@ fn queue(t: Arc<Task>, new: bool) {
     }
 }
 
-/// Creates a task running `entry` and queues it.
+/// Creates a task running `entry` and queues it. With green threads
+/// available it gets a descriptor of its own (see
+/// `green::tls::Layout::light_descriptor`): it can then run on any worker,
+/// and a spare can take it from a blocked one; otherwise it shares the
+/// worker's thread-locals and stays on the first worker that runs it.
 pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc<Task> {
     let size = if stack_size == 0 { crate::config::get().stack_size } else { stack_size };
     start();
+    // (A library `dlopen`ed by the program has its thread-locals outside
+    // static TLS: no own descriptors there, and no notice about it.)
+    let layout = if MAIN_MODE.load(Ordering::Relaxed) { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
+    let own = layout.and_then(|l| l.light_descriptor());
+    let entry: Box<dyn FnOnce() -> usize + Send> = match (layout, own) {
+        (Some(l), Some((_, true))) => Box::new(move || {
+            // First steps on a new descriptor (its ctype tables).
+            l.thread_start(false);
+            entry()
+        }),
+        _ => entry,
+    };
     let t = Task::new(entry, size, None);
+    if let (Some(l), Some((tp, _))) = (layout, own) {
+        t.set_light_tp(tp);
+        l.set_current(tp, Arc::as_ptr(&t) as usize);
+    }
     schedule_new(t.clone());
     t
 }
@@ -400,7 +420,9 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     // Worker 0's loop runs on a descriptor of its own and `main` keeps the
     // main thread's: then `main`, like a green thread, has TLS that does
     // not depend on which OS thread runs it.
-    let layout = crate::green::tls::layout().filter(|_| crate::green::enabled());
+    // (A library `dlopen`ed by the program has its thread-locals outside
+    // static TLS: no own descriptors there, and no notice about it.)
+    let layout = if MAIN_MODE.load(Ordering::Relaxed) { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
     let loop_tp = layout.and_then(|l| l.thread_descriptor(crate::green::fresh_tid()));
     if let (Some(l), Some(loop_tp)) = (layout, loop_tp) {
         t.set_own_tp(main_tp);
