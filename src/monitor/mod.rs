@@ -55,10 +55,14 @@ impl Watch {
 /// (by a timer, a lock, an fd) waits for its worker, against a whole slice
 /// while none does. The kernel's scheduler lets a woken thread preempt a
 /// running one that is ahead of it by its wake-up granularity (1 ms at
-/// base, `sched_wakeup_granularity_ns`); without it a background thread
-/// that sleeps often waited a whole slice of a busy one at each wake-up
-/// (`fair_share_sleeper`).
-const WAKEUP_GRANULARITY_NS: u64 = 1_000_000;
+/// base, `sched_wakeup_granularity_ns`) at once; the monitor only sees it
+/// at its next tick (half of this), hence half the kernel's figure.
+/// Without it a background thread that sleeps often waited a whole slice of
+/// a busy one at each wake-up (`fair_share_sleeper`). Measured at 0.5 ms:
+/// a 1 ms sleeper beside 4 busy threads makes ~910 cycles in 2 s (natively
+/// ~1,700; at 1 ms ~620; before, ~25), preemption costs 1.05% of a CPU-bound
+/// pair's throughput (`make bench-preempt`).
+const WAKEUP_GRANULARITY_NS: u64 = 500_000;
 
 /// Does a coroutine wait for worker `w` (queued there, or a timer of its
 /// own that is due)? Best-effort: the queues are read without a lock, and a
