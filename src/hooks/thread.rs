@@ -207,6 +207,12 @@ fn join_green(task: &std::sync::Arc<Task>, ret: *mut *mut c_void) -> c_int {
 }
 
 unsafe fn on_join(g: &Guard, real: JoinFn, t: pthread_t, ret: *mut *mut c_void) -> c_int {
+    // SAFETY: pthread_self has no preconditions.
+    if t == unsafe { libc::pthread_self() } {
+        // As glibc answers it (`main` joining itself would otherwise wait
+        // on the blocking pool for good).
+        return libc::EDEADLK;
+    }
     if let Some(task) = green::lookup(t) {
         return join_green(&task, ret);
     }
