@@ -271,6 +271,12 @@ unsafe fn on_cond_broadcast(_g: &Guard, real: CondFn, c: *mut pthread_cond_t) ->
 // ---- read-write locks ----
 
 fn rw_lock(real: RwFn, rw: *mut pthread_rwlock_t, write: bool, deadline: Result<u64, c_int>) -> c_int {
+    // An invalid timeout first, even for a lock that is free, then a lock
+    // the caller holds for writing: glibc's order.
+    let deadline = match deadline {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
     // SAFETY: the caller's rwlock.
     let attempt = || unsafe { if write { libc::pthread_rwlock_trywrlock(rw) } else { libc::pthread_rwlock_tryrdlock(rw) } };
     let r = attempt();
@@ -280,10 +286,6 @@ fn rw_lock(real: RwFn, rw: *mut pthread_rwlock_t, write: bool, deadline: Result<
     if word(rw.cast(), RWLOCK_CUR_WRITER) == self_tid() {
         return libc::EDEADLK;
     }
-    let deadline = match deadline {
-        Ok(d) => d,
-        Err(e) => return e,
-    };
     if !has_company() {
         if deadline == NEVER {
             // SAFETY: the caller's rwlock.
