@@ -178,3 +178,25 @@ pub fn sigset_bits(set: &libc::sigset_t) -> u64 {
     // SAFETY: glibc's sigset_t is an array of unsigned longs, at least 8 bytes.
     unsafe { *(set as *const libc::sigset_t as *const u64) }
 }
+
+/// Reads a `T` from the program's memory at `p` as the kernel would: None
+/// where the kernel answers EFAULT (null, unmapped, unreadable), instead of
+/// a fault in the hook. One `process_vm_readv` on ourselves (a process may
+/// always read itself).
+pub fn copy_in<T: Copy>(p: *const T) -> Option<T> {
+    if p.is_null() {
+        return None;
+    }
+    let mut v = std::mem::MaybeUninit::<T>::uninit();
+    let n = std::mem::size_of::<T>();
+    let local = libc::iovec { iov_base: v.as_mut_ptr().cast(), iov_len: n };
+    let remote = libc::iovec { iov_base: p as *mut libc::c_void, iov_len: n };
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { syscall6(libc::SYS_getpid, 0, 0, 0, 0, 0, 0) };
+    // SAFETY: one local iovec over `v`, one remote over the program's
+    // pointer, which the kernel checks.
+    let r = unsafe { syscall6(libc::SYS_process_vm_readv, pid as usize, &local as *const _ as usize, 1, &remote as *const _ as usize, 1, 0) };
+    // SAFETY: the kernel filled all n bytes (T is Copy, any bytes it read
+    // are a value the program stored there).
+    (r == n as isize).then(|| unsafe { v.assume_init() })
+}

@@ -116,8 +116,8 @@ unsafe fn futex(uaddr: c_long, op: c_long, val: c_long, timeout: c_long, val3: c
             let deadline = if timeout == 0 {
                 NEVER
             } else {
-                // SAFETY: a timespec from the caller (the kernel would EFAULT).
-                let ts = unsafe { &*(timeout as *const timespec) };
+                // Unreadable: the kernel's EFAULT.
+                let ts = &crate::sys::copy_in(timeout as *const timespec)?;
                 let d = if cmd == FUTEX_WAIT {
                     crate::sync::deadline_from_rel(ts)
                 } else {
@@ -129,6 +129,8 @@ unsafe fn futex(uaddr: c_long, op: c_long, val: c_long, timeout: c_long, val3: c
                     None => return Some(fail(libc::EINVAL)),
                 }
             };
+            // An unreadable word: the kernel's EFAULT.
+            crate::sys::copy_in(uaddr as *const u32)?;
             let word = uaddr as *const std::sync::atomic::AtomicU32;
             // SAFETY: an aligned futex word of the caller's.
             let holds = || unsafe { (*word).load(std::sync::atomic::Ordering::SeqCst) } == val as u32;

@@ -41,8 +41,8 @@ fn ts_deadline(tmo: *const timespec) -> Option<u64> {
     if tmo.is_null() {
         return Some(NEVER);
     }
-    // SAFETY: non-null; the caller's timespec.
-    let t = unsafe { *tmo };
+    // Unreadable: None, and libc's call answers EFAULT.
+    let t = crate::sys::copy_in(tmo)?;
     if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
         return None;
     }
@@ -215,11 +215,17 @@ struct Sets {
 }
 
 impl Sets {
-    fn new(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set) -> Sets {
+    /// None when a set the caller passed cannot be read (libc's call then
+    /// answers EFAULT).
+    fn new(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set) -> Option<Sets> {
         let ptrs = [r, w, e];
-        // SAFETY: non-null sets are the caller's, readable.
-        let saved = ptrs.map(|p| (!p.is_null()).then(|| unsafe { *p }));
-        Sets { nfds, ptrs, saved }
+        let mut saved = [None; 3];
+        for (s, &p) in saved.iter_mut().zip(ptrs.iter()) {
+            if !p.is_null() {
+                *s = Some(crate::sys::copy_in(p)?);
+            }
+        }
+        Some(Sets { nfds, ptrs, saved })
     }
 
     fn restore(&self) {
@@ -256,8 +262,10 @@ unsafe fn on_select(
     let deadline = if tmo.is_null() {
         NEVER
     } else {
-        // SAFETY: non-null; the caller's timeval.
-        let t = unsafe { *tmo };
+        let Some(t) = crate::sys::copy_in(tmo) else {
+            // SAFETY: straight call: libc answers EFAULT.
+            return unsafe { real(nfds, r, w, e, tmo) };
+        };
         if t.tv_sec < 0 || !(0..1_000_000).contains(&t.tv_usec) || (t.tv_sec == 0 && t.tv_usec == 0) {
             // SAFETY: straight call (libc rejects it, or it does not wait).
             return unsafe { real(nfds, r, w, e, tmo) };
@@ -268,7 +276,10 @@ unsafe fn on_select(
         // SAFETY: straight call; libc rejects it.
         return unsafe { real(nfds, r, w, e, tmo) };
     }
-    let sets = Sets::new(nfds, r, w, e);
+    let Some(sets) = Sets::new(nfds, r, w, e) else {
+        // SAFETY: straight call: libc answers EFAULT.
+        return unsafe { real(nfds, r, w, e, tmo) };
+    };
     let res = wait_loop(
         deadline,
         || sets.interest(),
@@ -309,7 +320,10 @@ unsafe fn on_pselect(
         // SAFETY: straight call (libc rejects it, or it does not wait).
         return unsafe { real(nfds, r, w, e, tmo, mask) };
     };
-    let sets = Sets::new(nfds, r, w, e);
+    let Some(sets) = Sets::new(nfds, r, w, e) else {
+        // SAFETY: straight call: libc answers EFAULT.
+        return unsafe { real(nfds, r, w, e, tmo, mask) };
+    };
     wait_loop(
         deadline,
         || sets.interest(),

@@ -47,7 +47,7 @@ fn one(buf: *const c_void, n: size_t) -> iovec {
 }
 
 unsafe fn on_read(real: unsafe extern "C" fn(c_int, *mut c_void, size_t) -> ssize_t, fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t {
-    read_whole(fd, n, |call, done| {
+    read_whole(fd, || n, |call, done| {
         // SAFETY: within the caller's buffer (done < n).
         let rest = P(unsafe { buf.byte_add(done) });
         let v = one(rest.0, n - done);
@@ -67,7 +67,7 @@ unsafe fn on_read_chk(
         // SAFETY: libc reports the overflow (and aborts) as it would.
         return unsafe { real(fd, buf, n, buflen) };
     }
-    read_whole(fd, n, |call, done| {
+    read_whole(fd, || n, |call, done| {
         // SAFETY: within the caller's buffer (done < n <= buflen).
         let rest = P(unsafe { buf.byte_add(done) });
         let v = one(rest.0, n - done);
@@ -81,15 +81,16 @@ unsafe fn on_readv(real: unsafe extern "C" fn(c_int, *const iovec, c_int) -> ssi
         // SAFETY: libc rejects these at once.
         return unsafe { real(fd, iov, cnt) };
     }
-    // SAFETY: the caller's vector of `cnt` entries.
-    let orig = unsafe { std::slice::from_raw_parts(iov, cnt as usize) };
-    let total = orig.iter().fold(0usize, |t, v| t.saturating_add(v.iov_len));
+    // The vector is read only after a first call succeeded with it (the
+    // kernel answers EFAULT for one it cannot read).
+    // SAFETY: the caller's vector of `cnt` entries, read by that call.
+    let orig = || unsafe { std::slice::from_raw_parts(iov, cnt as usize) };
     let mut rest: Vec<iovec> = Vec::new();
-    read_whole(fd, total, |call, done| {
+    read_whole(fd, || total_len(orig()), |call, done| {
         let (p, n) = if done == 0 {
             (P(iov), cnt)
         } else {
-            advance(orig, done, &mut rest);
+            advance(orig(), done, &mut rest);
             (P(rest.as_ptr()), rest.len() as c_int)
         };
         // SAFETY: the caller's vectors (re-described from `done` on), as for readv itself.
@@ -108,7 +109,7 @@ unsafe fn on_pread(
         // SAFETY: libc rejects it (EINVAL) at once.
         return unsafe { real(fd, buf, n, off) };
     }
-    read_whole(fd, n, |call, done| {
+    read_whole(fd, || n, |call, done| {
         // SAFETY: within the caller's buffer (done < n).
         let rest = P(unsafe { buf.byte_add(done) });
         let v = one(rest.0, n - done);
@@ -130,7 +131,7 @@ unsafe fn on_pread_chk(
         // SAFETY: libc reports the overflow or rejects the offset at once.
         return unsafe { real(fd, buf, n, off, buflen) };
     }
-    read_whole(fd, n, |call, done| {
+    read_whole(fd, || n, |call, done| {
         // SAFETY: within the caller's buffer (done < n <= buflen).
         let rest = P(unsafe { buf.byte_add(done) });
         let v = one(rest.0, n - done);
@@ -152,10 +153,14 @@ unsafe fn on_pread_chk(
 /// blocking pool) until the count is complete, the file ends (0), or an
 /// error comes after data (the data counts, as the kernel's own read
 /// reports it). Sockets, pipes and ttys return what they have, as natively.
-fn read_whole(fd: c_int, total: usize, mut step: impl FnMut(&mut Call, usize) -> isize) -> isize {
+fn read_whole(fd: c_int, total: impl FnOnce() -> usize, mut step: impl FnMut(&mut Call, usize) -> isize) -> isize {
     let mut call = Call::new(fd, Dir::Read);
     let r = step(&mut call, 0);
-    if r <= 0 || r as usize >= total || !io::is_file(fd) {
+    if r <= 0 {
+        return r;
+    }
+    let total = total();
+    if r as usize >= total || !io::is_file(fd) {
         return r;
     }
     let saved = crate::sys::errno();
@@ -209,18 +214,36 @@ unsafe fn on_writev(real: unsafe extern "C" fn(c_int, *const iovec, c_int) -> ss
         // SAFETY: libc rejects these at once.
         return unsafe { real(fd, iov, cnt) };
     }
+    let mut call = Call::new(fd, Dir::Write);
+    let p = P(iov);
+    // SAFETY: the caller's vector, as for writev itself.
+    let first = call.run(&mut || write_nowait(fd, iov, cnt, AT_POSITION), &mut move || unsafe { real(fd, { p }.0, cnt) });
+    if first <= 0 {
+        return first;
+    }
+    // The kernel read the vector for that call (it answers EFAULT for one
+    // it cannot read).
     // SAFETY: the caller's vector of `cnt` entries.
     let orig = unsafe { std::slice::from_raw_parts(iov, cnt as usize) };
-    let total: usize = orig.iter().map(|v| v.iov_len).sum();
-    let mut call = Call::new(fd, Dir::Write);
+    let total = total_len(orig);
+    if first as usize >= total || crate::reactor::user_nonblocking(fd) {
+        return first;
+    }
+    let first = first as usize;
     let mut rest: Vec<iovec> = Vec::with_capacity(orig.len());
-    io::write_all(total, fd, |done| {
-        advance(orig, done, &mut rest);
+    let more = io::write_all(total - first, fd, |done| {
+        advance(orig, first + done, &mut rest);
         let p = P(rest.as_ptr());
         let n = rest.len() as c_int;
-        // SAFETY: the caller's buffers, re-described from `done` on.
+        // SAFETY: the caller's buffers, re-described from `first + done` on.
         call.run(&mut || write_nowait(fd, { p }.0, n, AT_POSITION), &mut move || unsafe { real(fd, { p }.0, n) })
-    })
+    });
+    (first + more.max(0) as usize) as isize
+}
+
+/// The bytes a vector describes.
+fn total_len(iov: &[iovec]) -> usize {
+    iov.iter().fold(0usize, |t, v| t.saturating_add(v.iov_len))
 }
 
 /// The part of `iov` after its first `skip` bytes, into `out`.

@@ -43,8 +43,12 @@ unsafe fn on_sigsuspend(real: unsafe extern "C" fn(*const libc::sigset_t) -> c_i
         // SAFETY: as above (libc answers EFAULT).
         return unsafe { real(mask) };
     }
-    // SAFETY: a valid sigset from the caller; its first 8 bytes hold 1..=64.
-    let new = unsafe { *(mask as *const u64) };
+    // The first 8 bytes of the caller's sigset hold 1..=64; unreadable:
+    // libc's EFAULT.
+    let Some(new) = crate::sys::copy_in(mask as *const u64) else {
+        // SAFETY: the caller's own argument.
+        return unsafe { real(mask) };
+    };
     let old = t.sigmask();
     t.set_sigmask(new);
     if t.has_pending_unblocked() {

@@ -32,8 +32,9 @@ fn wait_signal(timed: Timed, set: *const libc::sigset_t, info: *mut siginfo_t, d
         return None;
     }
     let task = crate::coro::current_task()?;
-    // SAFETY: a sigset from the caller; its first 8 bytes hold signals 1..=64.
-    let bits = unsafe { *(set as *const u64) };
+    // The first 8 bytes of the caller's sigset hold signals 1..=64;
+    // unreadable: the plain call answers EFAULT.
+    let bits = crate::sys::copy_in(set as *const u64)?;
     // SAFETY: signalfd4 of the caller's set, non-blocking, close-on-exec.
     let fd = unsafe { syscall6(libc::SYS_signalfd4, usize::MAX, set as usize, 8, (libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) as usize, 0, 0) };
     if fd < 0 {
@@ -113,8 +114,11 @@ unsafe fn on_sigtimedwait(real: Timed, set: *const libc::sigset_t, info: *mut si
     let deadline = if timeout.is_null() {
         NEVER
     } else {
-        // SAFETY: the caller's timespec (libc would EFAULT otherwise).
-        match crate::sync::deadline_from_rel(unsafe { &*timeout }) {
+        let Some(ts) = crate::sys::copy_in(timeout) else {
+            // SAFETY: the caller's own arguments: libc answers EFAULT.
+            return unsafe { real(set, info, timeout) };
+        };
+        match crate::sync::deadline_from_rel(&ts) {
             Some(d) => d,
             // SAFETY: the caller's own arguments: libc answers EINVAL.
             None => return unsafe { real(set, info, timeout) },

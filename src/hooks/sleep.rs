@@ -48,11 +48,8 @@ fn interrupted(left: u64, rem: *mut timespec) {
 /// A valid relative or absolute time as nanoseconds, or None for what the
 /// kernel rejects with EINVAL / EFAULT.
 fn valid_ns(req: *const timespec) -> Option<u64> {
-    if req.is_null() {
-        return None;
-    }
-    // SAFETY: non-null; the caller promises a readable timespec, as for libc.
-    let ts = unsafe { *req };
+    // Unreadable: None, and libc's call answers EFAULT.
+    let ts = crate::sys::copy_in(req)?;
     if ts.tv_sec < 0 || !(0..NS as i64).contains(&ts.tv_nsec) {
         return None;
     }
