@@ -46,7 +46,7 @@ hooks! {
     co fn sem_timedwait(s: *mut sem_t, abstime: *const timespec) -> c_int => on_sem_timedwait;
     co fn sem_clockwait(s: *mut sem_t, clock: clockid_t, abstime: *const timespec) -> c_int => on_sem_clockwait;
     any fn sem_post(s: *mut sem_t) -> c_int => on_sem_post;
-    co_guard fn pthread_once(once: *mut libc::pthread_once_t, init: Option<unsafe extern "C" fn()>) -> c_int => on_once;
+    co_unwind fn pthread_once(once: *mut libc::pthread_once_t, init: Option<unsafe extern "C" fn()>) -> c_int => on_once;
     always fn pthread_barrier_init(b: *mut libc::pthread_barrier_t, attr: *const libc::pthread_barrierattr_t, count: libc::c_uint) -> c_int => on_barrier_init;
     always fn pthread_barrier_wait(b: *mut libc::pthread_barrier_t) -> c_int => on_barrier_wait;
     always fn pthread_barrier_destroy(b: *mut libc::pthread_barrier_t) -> c_int => on_barrier_destroy;
@@ -454,13 +454,18 @@ unsafe fn on_once(
         }
         if v == 0 {
             if a.compare_exchange(0, ONCE_IN_PROGRESS, Ordering::Acquire, Ordering::Acquire).is_ok() {
+                // A routine that throws (a C++ exception unwinds through
+                // here) leaves the once not done, and its waiters try again,
+                // as glibc's cleanup handler does for `std::call_once`.
+                let mut undo = OnceEnd { word: a, to: 0 };
                 if let Some(f) = init {
+                    // SAFETY: the program's routine may unwind: call it as
+                    // such (same ABI otherwise).
+                    let f = unsafe { std::mem::transmute::<unsafe extern "C" fn(), unsafe extern "C-unwind" fn()>(f) };
                     // SAFETY: the program's init routine.
                     g.call_user(|| unsafe { f() });
                 }
-                a.store(ONCE_DONE, Ordering::Release);
-                lot::wake(once as usize, ALL, ANY);
-                crate::sys::futex_wake(once as *const u32, usize::MAX);
+                undo.to = ONCE_DONE;
                 return 0;
             }
             continue;
@@ -470,6 +475,22 @@ unsafe fn on_once(
         if let Some(t) = lot::enqueue_if(once as usize, ANY, || a.load(Ordering::Acquire) == v) {
             t.wait(crate::sys::now_ns() + 1_000_000);
         }
+    }
+}
+
+/// Ends a `pthread_once` run when dropped: publishes `to` (done, or 0 when
+/// the routine unwound) and wakes the waiters.
+struct OnceEnd<'a> {
+    word: &'a AtomicI32,
+    to: i32,
+}
+
+impl Drop for OnceEnd<'_> {
+    fn drop(&mut self) {
+        self.word.store(self.to, Ordering::Release);
+        let once = self.word.as_ptr() as usize;
+        lot::wake(once, ALL, ANY);
+        crate::sys::futex_wake(once as *const u32, usize::MAX);
     }
 }
 

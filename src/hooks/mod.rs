@@ -197,7 +197,9 @@ impl Drop for Guard {
 /// Declares a family of hooks, one line each:
 /// `co fn name(arg: Type, ...) -> Ret => handler;` or the same with `any`,
 /// `always` or `co_guard` (a `co` hook whose handler gets the guard, to run
-/// program callbacks through [`Guard::call_user`]).
+/// program callbacks through [`Guard::call_user`]), or `co_unwind` (a
+/// `co_guard` hook whose callback may throw a C++ exception through it:
+/// no panic containment, so its handler must not panic).
 /// `handler(real, arg, ...) -> Ret` is an `unsafe fn` and `real` is libc's
 /// function of the same name. A `co` hook runs its handler only on a
 /// runtime coroutine; an `any` hook on every thread (for bookkeeping that
@@ -212,7 +214,7 @@ macro_rules! hooks {
             ///
             /// # Safety
             /// The same contract as the libc function of this name.
-            pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            pub unsafe extern "C-unwind" fn $name($($arg: $ty),*) -> $ret {
                 type Real = unsafe extern "C" fn($($ty),*) -> $ret;
                 static REAL: $crate::hooks::RealSym = $crate::hooks::RealSym::new(concat!(stringify!($name), "\0"));
                 // SAFETY: REAL is libc's symbol of this very name, whose C type is `Real`.
@@ -221,23 +223,34 @@ macro_rules! hooks {
                     // SAFETY: a straight call with the caller's own arguments.
                     return unsafe { real($($arg),*) };
                 };
-                // SAFETY: the handler honours the libc contract the caller relies on.
-                let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
-                    $crate::hooks::hooks!(@call $kind, $handler, guard, real, $($arg),*)
-                }));
-                match r {
-                    Ok(v) => v,
-                    Err(_) => {
-                        $crate::diag!(concat!("internal error in the ", stringify!($name), " hook; calling libc directly"));
-                        // SAFETY: as in the straight call above.
-                        unsafe { real($($arg),*) }
-                    }
-                }
+                $crate::hooks::hooks!(@run $kind, $name, $handler, guard, real, $($arg),*)
             }
         )*
     };
+    // A handler that runs the program's code, which may throw a C++
+    // exception through it (pthread_once): no catch_unwind (Rust aborts on
+    // a foreign exception it catches); its own code must not panic.
+    (@run co_unwind, $name:ident, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {
+        // SAFETY: the handler honours the libc contract the caller relies on.
+        unsafe { $handler(&$guard, $real, $($arg),*) }
+    };
+    (@run $kind:ident, $name:ident, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{
+        // SAFETY: the handler honours the libc contract the caller relies on.
+        let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
+            $crate::hooks::hooks!(@call $kind, $handler, $guard, $real, $($arg),*)
+        }));
+        match r {
+            Ok(v) => v,
+            Err(_) => {
+                $crate::diag!(concat!("internal error in the ", stringify!($name), " hook; calling libc directly"));
+                // SAFETY: as in the straight call above.
+                unsafe { $real($($arg),*) }
+            }
+        }
+    }};
     (@enter co) => { $crate::hooks::Guard::enter() };
     (@enter co_guard) => { $crate::hooks::Guard::enter() };
+    (@enter co_unwind) => { $crate::hooks::Guard::enter() };
     (@enter any) => { $crate::hooks::Guard::enter_any() };
     (@enter always) => { Some($crate::hooks::Guard::plain()) };
     (@call co, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
