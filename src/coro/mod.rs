@@ -334,6 +334,12 @@ impl Task {
         // Signals the task blocks stay pending until it unblocks them.
         let mut bits = self.pending_signals.fetch_and(self.sigmask(), Ordering::AcqRel) & !self.sigmask();
         let (pid, tid) = (std::process::id() as usize, crate::sys::gettid() as usize);
+        // The handlers run here, where the runtime holds nothing: their own
+        // calls reach the hooks (a `sem_post` from a handler must wake a
+        // green thread), and the errno they leave is not the caller's.
+        let in_hook = self.in_hook();
+        self.set_in_hook(false);
+        let e = crate::sys::errno();
         while bits != 0 {
             let sig = bits.trailing_zeros() as usize + 1;
             bits &= bits - 1;
@@ -342,6 +348,8 @@ impl Task {
             let how = if crate::hooks::signal::restarts(sig as i32) { 1 } else { 2 };
             self.interrupted.fetch_max(how, Ordering::Relaxed);
         }
+        crate::sys::set_errno(e);
+        self.set_in_hook(in_hook);
     }
 
     /// The worker thread that runs the task now (or ran it last).

@@ -190,7 +190,13 @@ impl Drop for Guard {
             return;
         }
         // SAFETY: the task outlives the hook call it is running.
-        unsafe { (*self.task).set_in_hook(false) };
+        let t = unsafe { &*self.task };
+        t.set_in_hook(false);
+        // Handlers of signals that came while the hook ran (see
+        // `hooks::signal::trampoline`) run now, outside it.
+        if t.has_pending_unblocked() {
+            t.deliver_pending();
+        }
     }
 }
 

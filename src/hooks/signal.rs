@@ -199,6 +199,22 @@ extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     if code != SI_TKILL && crate::hooks::serving() && forward_to_main(sig) {
         return;
     }
+    // The coroutine this thread runs is inside one of the runtime's hooks
+    // (perhaps holding one of its locks): the handler, whose own calls must
+    // reach the hooks (a `sem_post` that wakes a green thread), runs when
+    // the hook ends (`Guard`'s drop delivers it).
+    let t = crate::coro::current_ptr();
+    // SAFETY: non-null CURRENT is the task this thread runs.
+    if !t.is_null() && unsafe { (*t).in_hook() } && crate::hooks::serving() {
+        // SAFETY: as above.
+        unsafe { (*t).post_signal(sig) };
+        if crate::sched::is_main_task(t) {
+            // Should main suspend before the hook ends, the loop wakes it
+            // at once (its handler then runs and the wait is cut short).
+            crate::sched::wake_main_from_signal();
+        }
+        return;
+    }
     let a = &ACTIONS[sig as usize];
     let h = a.handler.load(Ordering::Acquire);
     let flags = a.flags.load(Ordering::Acquire);
@@ -252,6 +268,8 @@ fn forward_to_main(sig: c_int) -> bool {
         }
     }
     main.post_signal(sig);
-    crate::coro::unpark(&main);
+    // Not unpark: this handler may have interrupted the runtime inside its
+    // queues or locks on this very thread.
+    crate::sched::wake_main_from_signal();
     true
 }

@@ -97,6 +97,34 @@ pub fn main_task() -> Option<Arc<Task>> {
     MAIN.get().map(|m| m.0.clone())
 }
 
+/// A signal handler forwarded a signal to `main` (see
+/// `hooks::signal::forward_to_main`): the next worker loop to look makes
+/// it runnable. A handler may interrupt a worker anywhere, in the middle of
+/// its queues or locks, so it only sets this and writes to worker 0's
+/// eventfd (async-signal-safe); the loop does the rest.
+static MAIN_SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+/// From a signal handler: `main` has a signal to run. Async-signal-safe
+/// (atomics and one `write`).
+pub(crate) fn wake_main_from_signal() {
+    // Release pairs with the Acquire swap in `take_main_signal`: the
+    // pending bit the handler set on main is visible to whoever takes this.
+    MAIN_SIGNALLED.store(true, Ordering::Release);
+    if let Some(p) = RT.get().and_then(|rt| rt.pollers[0].get()) {
+        p.notify();
+    }
+}
+
+/// In a worker loop: makes `main` runnable if a handler asked.
+#[inline]
+pub(crate) fn take_main_signal() {
+    if MAIN_SIGNALLED.load(Ordering::Relaxed) && MAIN_SIGNALLED.swap(false, Ordering::Acquire) {
+        if let Some(m) = main_task() {
+            crate::coro::unpark(&m);
+        }
+    }
+}
+
 /// The main thread's `pthread_t` (0 before `main` runs).
 pub fn main_thread() -> usize {
     MAIN.get().map_or(0, |m| m.1)

@@ -221,6 +221,7 @@ fn run_loop(
         if until.is_some_and(|t| t.state() == coro::DONE) {
             break;
         }
+        super::take_main_signal();
         let tick = local.tick.get().wrapping_add(1);
         local.tick.set(tick);
         let adopted = if index >= rt.workers() { spare_duties(rt, &local) } else { None };
