@@ -2,6 +2,9 @@
 // running yet, so usleep/nanosleep there go straight to libc (no crash, no
 // hang) and opencoro_active() is 0; main then runs as a coroutine.
 // native: same
+// (the C API is looked up with dlsym: not linked, so the run without the
+// library is native)
+// link: no
 #include <dlfcn.h>
 #include <stdio.h>
 #include <time.h>

@@ -6,6 +6,9 @@
 // forked by a thread ends when that thread returns (status 0). Meanwhile
 // the parent's own ticker thread keeps running.
 // native: same
+// (the C API is looked up with dlsym: not linked, so the run without the
+// library is native)
+// link: no
 // timeout: 30
 #define _GNU_SOURCE
 #include <dlfcn.h>

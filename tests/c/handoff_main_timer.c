@@ -7,6 +7,9 @@
 // cannot take: a hang in the first rounds. Under the library the hand-offs
 // are counted (opencoro_stats): main's worker was blocked and main still ran.
 // native: same
+// (the C API is looked up with dlsym: not linked, so the run without the
+// library is native)
+// link: no
 // env: OPENCORO_WORKERS=1 OPENCORO_HANDOFF_MS=5
 // timeout: 60
 #define _GNU_SOURCE

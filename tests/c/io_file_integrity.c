@@ -19,6 +19,9 @@
 //       tests/c/build/io_file_integrity /var/tmp/integrity.bin 512 5000
 // args: tests/c/build/io_file_integrity.data 24 150
 // native: same
+// (the C API is looked up with dlsym: not linked, so the run without the
+// library is native)
+// link: no
 // timeout: 180
 #define _GNU_SOURCE
 #include <dlfcn.h>
