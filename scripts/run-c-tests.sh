@@ -29,6 +29,7 @@
 #   // link: no | yes             link with -lopencoro (default: yes when the
 #                                 source mentions opencoro_)
 #   // ulimit-s: KIB              run with this soft stack limit (ulimit -s)
+#   // ulimit-n: N                run with this soft fd limit (ulimit -n)
 #
 # Every test runs with OPENCORO_LIB set to the absolute path of the library,
 # stdin from /dev/null and core dumps disabled.
@@ -72,6 +73,9 @@ run_one() {
             cd "$ROOT" || exit 125
             if [ -n "$ulimit_s" ]; then
                 ulimit -S -s "$ulimit_s" || exit 125
+            fi
+            if [ -n "$ulimit_n" ]; then
+                ulimit -S -n "$ulimit_n" || exit 125
             fi
             unset LD_PRELOAD
             # Only the test gets the library, not env or timeout.
@@ -118,6 +122,7 @@ for src in "${tests[@]}"; do
     native=$(header native "$src" | tail -n1)
     preload=$(header preload "$src" | tail -n1); preload=${preload:-yes}
     ulimit_s=$(header ulimit-s "$src" | tail -n1)
+    ulimit_n=$(header ulimit-n "$src" | tail -n1)
     stderr_any=$(header stderr "$src" | tail -n1)
     link=$(header link "$src" | tail -n1)
     if [ -z "$link" ]; then

@@ -212,8 +212,10 @@ fn build() -> Runtime {
 
 fn start_threads(rt: &'static Runtime) {
     crate::debug!("runtime starts: the process has company");
-    // The workers' fds first, while the program's own are fewest.
-    for i in 0..rt.workers() {
+    // The workers' fds first, while the program's own are fewest, and the
+    // first spare's: a server at its fd limit (EMFILE is normal under load)
+    // still gets one spare when a worker blocks (`start_spare`).
+    for i in 0..(rt.workers() + 1).min(rt.slots()) {
         rt.poller(i);
     }
     crate::coro::overflow::install();
@@ -324,6 +326,18 @@ impl Runtime {
     /// Starts the thread of spare slot `i` (the monitor's first hand-off
     /// to it). False if it cannot.
     pub(crate) fn start_spare(&'static self, i: usize) -> bool {
+        if self.pollers[i].get().is_none() {
+            match poller::Poller::new() {
+                Ok(p) => {
+                    let _ = self.pollers[i].set(p);
+                }
+                Err(e) => {
+                    static SAID: std::sync::Once = std::sync::Once::new();
+                    SAID.call_once(|| crate::diag!("cannot create a poller for spare {i} ({e}); blocked workers keep their coroutines until their calls return"));
+                    return false;
+                }
+            }
+        }
         let Some(deque) = self.take_deque(i) else { return true };
         let r = start_thread(format!("opencoro-s{i}"), WORKER_THREAD_STACK, move || worker::run(self, i, deque, None));
         if let Err(e) = r {
