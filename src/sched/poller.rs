@@ -85,19 +85,29 @@ pub(crate) fn forget_after_fork() {
 }
 
 /// Moves a new fd of ours to the top of the fd range (close-on-exec) and
-/// records it.
+/// records it. The top is the soft `RLIMIT_NOFILE` (at most 2^20); under a
+/// soft limit below [`LOW_LIMIT`] (`ulimit -n 64`, or a program that
+/// lowers its own) it is the hard limit up to `LOW_LIMIT`: the soft limit
+/// is raised for the one `F_DUPFD` and put back, so that our fds stay out
+/// of the small numbers the program uses (an fd above the soft limit stays
+/// valid). With both limits low, just below the soft one.
 fn place_high(fd: i32) -> std::io::Result<i32> {
-    // SAFETY: getrlimit fills the struct.
-    let soft = unsafe {
-        let mut rl: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 { rl.rlim_cur } else { 1024 }
-    };
-    let top = soft.min(1 << 20) as usize;
+    let (soft, hard) = nofile();
+    let top = if soft < LOW_LIMIT { hard.min(LOW_LIMIT).max(soft) } else { soft.min(1 << 20) };
+    let raise = top > soft;
     let n = NRUNTIME.load(Ordering::Relaxed);
-    // Below the limit, leaving room for the other runtime fds.
-    let want = top.saturating_sub(MAX_RUNTIME_FDS / 4 + n + 1).max(3);
+    // Below the top, leaving room for the other runtime fds (a quarter of
+    // a very low limit at most).
+    let room = (MAX_RUNTIME_FDS / 4).min(top / 4);
+    let want = top.saturating_sub(room + n + 1).max(3);
+    if raise {
+        set_nofile_soft(top);
+    }
     // SAFETY: F_DUPFD_CLOEXEC of our own fd, then closing the original.
     let high = unsafe { syscall6(libc::SYS_fcntl, fd as usize, libc::F_DUPFD_CLOEXEC as usize, want, 0, 0, 0) };
+    if raise {
+        set_nofile_soft(soft);
+    }
     let placed = if high >= 0 {
         // SAFETY: as above.
         unsafe { syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
@@ -112,6 +122,28 @@ fn place_high(fd: i32) -> std::io::Result<i32> {
         HIGH.fetch_max(placed, Ordering::AcqRel);
     }
     Ok(placed)
+}
+
+/// A soft fd limit below this counts as low (see `place_high`); the usual
+/// default. Placing fds higher still would grow the kernel's fd table for
+/// nothing (8 bytes per number).
+const LOW_LIMIT: usize = 1024;
+
+/// The soft and hard `RLIMIT_NOFILE` (raw calls: inside the runtime).
+fn nofile() -> (usize, usize) {
+    let mut rl = libc::rlimit { rlim_cur: 1024, rlim_max: 1024 };
+    // SAFETY: prlimit64 of our own process into a valid struct.
+    unsafe { syscall6(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE as usize, 0, &mut rl as *mut libc::rlimit as usize, 0, 0) };
+    let cap = |v: libc::rlim_t| if v == libc::RLIM_INFINITY { usize::MAX } else { v as usize };
+    (cap(rl.rlim_cur), cap(rl.rlim_max))
+}
+
+/// Sets the soft `RLIMIT_NOFILE`, keeping the hard one.
+fn set_nofile_soft(soft: usize) {
+    let (_, hard) = nofile();
+    let rl = libc::rlimit { rlim_cur: soft as libc::rlim_t, rlim_max: if hard == usize::MAX { libc::RLIM_INFINITY } else { hard as libc::rlim_t } };
+    // SAFETY: prlimit64 of our own process from a valid struct.
+    unsafe { syscall6(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE as usize, &rl as *const libc::rlimit as usize, 0, 0, 0) };
 }
 
 fn check(r: isize) -> std::io::Result<isize> {
