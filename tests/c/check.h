@@ -2,6 +2,7 @@
  *
  * CHECK(cond) prints "check failed: <cond> (file:line)" to stdout, where it
  * makes the stdout comparison fail visibly, and exits with status 99.
+ * company_start()/company_end(): a thread alive meanwhile (see below).
  * CHECK_GREEN(alive, runtime) asserts, under the library only, that the
  * threads alive now run green: at most `runtime` OS threads in all. */
 #ifndef OPENCORO_TEST_CHECK_H
@@ -63,5 +64,27 @@ static inline int under_opencoro(void) {
                    n_, (int)(alive));                                        \
         }                                                                    \
     } while (0)
+
+/* company_start() starts a thread that waits in read() until
+ * company_end() writes it a byte and joins it. With it alive the runtime
+ * takes its paths for a process with company (a lone main makes libc's
+ * plain calls), so a test of those paths calls company_start() first. */
+#include <pthread.h>
+#include <unistd.h>
+static int company_fds_[2] __attribute__((unused));
+static pthread_t company_thread_ __attribute__((unused));
+static inline void *company_wait_(void *arg) {
+    char b;
+    CHECK(read(company_fds_[0], &b, 1) == 1);
+    return arg;
+}
+static inline void company_start(void) {
+    CHECK(pipe(company_fds_) == 0);
+    CHECK(pthread_create(&company_thread_, NULL, company_wait_, NULL) == 0);
+}
+static inline void company_end(void) {
+    CHECK(write(company_fds_[1], "x", 1) == 1);
+    CHECK(pthread_join(company_thread_, NULL) == 0);
+}
 
 #endif

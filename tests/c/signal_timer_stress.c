@@ -32,6 +32,18 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static long shared;
 
+/* CLOCK_REALTIME `ns` from now, for the timed waits. */
+static struct timespec realtime_in(long ns) {
+    struct timespec d;
+    clock_gettime(CLOCK_REALTIME, &d);
+    d.tv_nsec += ns;
+    if (d.tv_nsec >= 1000000000) {
+        d.tv_sec++;
+        d.tv_nsec -= 1000000000;
+    }
+    return d;
+}
+
 static void on_alrm(int sig) {
     (void)sig;
     int e = errno;
@@ -52,10 +64,7 @@ static void on_alrm(int sig) {
 
 static void *consumer(void *a) {
     while (!atomic_load(&stop) || atomic_load(&consumed) < POSTS) {
-        struct timespec d;
-        clock_gettime(CLOCK_REALTIME, &d);
-        d.tv_nsec += 20000000;
-        if (d.tv_nsec >= 1000000000) { d.tv_sec++; d.tv_nsec -= 1000000000; }
+        struct timespec d = realtime_in(20000000);
         if (sem_timedwait(&sem, &d) == 0) atomic_fetch_add(&consumed, 1);
     }
     return a;
@@ -97,10 +106,7 @@ static void *locker(void *a) {
         pthread_cond_signal(&cv);
         pthread_mutex_unlock(&mu);
         pthread_mutex_lock(&mu);
-        struct timespec d;
-        clock_gettime(CLOCK_REALTIME, &d);
-        d.tv_nsec += 100000;
-        if (d.tv_nsec >= 1000000000) { d.tv_sec++; d.tv_nsec -= 1000000000; }
+        struct timespec d = realtime_in(100000);
         pthread_cond_timedwait(&cv, &mu, &d);
         pthread_mutex_unlock(&mu);
     }
@@ -110,10 +116,7 @@ static void *locker(void *a) {
 static void *waiter(void *a) {
     pthread_mutex_lock(&mu);
     while (!atomic_load(&stop)) {
-        struct timespec d;
-        clock_gettime(CLOCK_REALTIME, &d);
-        d.tv_nsec += 5000000;
-        if (d.tv_nsec >= 1000000000) { d.tv_sec++; d.tv_nsec -= 1000000000; }
+        struct timespec d = realtime_in(5000000);
         pthread_cond_timedwait(&cv, &mu, &d);
     }
     pthread_mutex_unlock(&mu);
