@@ -196,7 +196,11 @@ extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     // SAFETY: the kernel passes a valid siginfo.
     let code = unsafe { (*info).si_code };
     // (In a forked child the runtime's threads are gone: run it here.)
-    if code != SI_TKILL && crate::hooks::serving() && forward_to_main(sig) {
+    // A fault made by the instruction that ran (SIGSEGV, SIGBUS, SIGFPE,
+    // SIGILL, SIGTRAP, SIGSYS with a kernel code above 0) belongs to the
+    // thread that faulted: its handler runs here, at once.
+    let fault = code > 0 && matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP | libc::SIGSYS);
+    if !fault && code != SI_TKILL && crate::hooks::serving() && forward_to_main(sig) {
         return;
     }
     // The coroutine this thread runs is inside one of the runtime's hooks
@@ -205,7 +209,7 @@ extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     // the hook ends (`Guard`'s drop delivers it).
     let t = crate::coro::current_ptr();
     // SAFETY: non-null CURRENT is the task this thread runs.
-    if !t.is_null() && unsafe { (*t).in_hook() } && crate::hooks::serving() {
+    if !fault && !t.is_null() && unsafe { (*t).in_hook() } && crate::hooks::serving() {
         // SAFETY: as above.
         unsafe { (*t).post_signal(sig) };
         if crate::sched::is_main_task(t) {
