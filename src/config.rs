@@ -62,6 +62,10 @@ pub struct Config {
     /// coroutine that makes an OS thread, with the reason (the test suites
     /// set it, so that a silent fallback fails them).
     pub warn_os_threads: bool,
+    /// `OPENCORO_SPAWN_OWN_TLS`: C API coroutines get descriptors of their
+    /// own and move between workers (1), or share their worker's and stay
+    /// on it (0: cheaper to make, but a blocked worker holds them).
+    pub spawn_own_tls: bool,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -130,7 +134,8 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let inherit = parse_switch(&var, "OPENCORO_INHERIT", true);
     let stats = parse_switch(&var, "OPENCORO_STATS", false);
     let warn_os_threads = parse_switch(&var, "OPENCORO_WARN_OS_THREADS", false);
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit, stats, warn_os_threads }
+    let spawn_own_tls = parse_switch(&var, "OPENCORO_SPAWN_OWN_TLS", true);
+    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit, stats, warn_os_threads, spawn_own_tls }
 }
 
 /// An on/off switch: `1`/`on` or `0`/`off`.
