@@ -424,8 +424,8 @@ pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc
     start();
     // (A library `dlopen`ed by the program has its thread-locals outside
     // static TLS: no own descriptors there, and no notice about it.)
-    let own = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
-    let layout = if own { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
+    let want_own = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
+    let layout = if want_own { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
     let own = layout.and_then(|l| l.light_descriptor());
     let entry: Box<dyn FnOnce() -> usize + Send> = match (layout, own) {
         (Some(l), Some((_, true))) => Box::new(move || {
@@ -465,8 +465,8 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     // not depend on which OS thread runs it.
     // (A library `dlopen`ed by the program has its thread-locals outside
     // static TLS: no own descriptors there, and no notice about it.)
-    let own = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
-    let layout = if own { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
+    let want_own = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
+    let layout = if want_own { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
     let loop_tp = layout.and_then(|l| l.thread_descriptor(crate::green::fresh_tid()));
     if let (Some(l), Some(loop_tp)) = (layout, loop_tp) {
         t.set_own_tp(main_tp);
