@@ -31,6 +31,7 @@
     } while (0)
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     company_start();
     void *bad = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(bad != MAP_FAILED && munmap(bad, 4096) == 0);

@@ -5,11 +5,13 @@
 // env: OPENCORO_WORKERS=2
 // timeout: 60
 #include <stdio.h>
+#include "check.h"
 #include <opencoro.h>
 
 static void *empty(void *arg) { return arg; }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     long bad = 0;
     for (long i = 0; i < 600000; i++) {
         void *r = NULL;

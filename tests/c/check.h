@@ -53,6 +53,15 @@ static inline int under_opencoro(void) {
     return dlsym(RTLD_DEFAULT, "opencoro_active") != NULL;
 }
 
+/* Under the library, main must run as the runtime's coroutine (the library
+ * is loaded and on, not OPENCORO=0): a test of a behaviour that is the same
+ * natively then cannot pass with a runtime that did nothing. */
+#define CHECK_ON_RUNTIME()                                                   \
+    do {                                                                     \
+        int (*active_)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "opencoro_active"); \
+        if (active_) CHECKF(active_() == 1, "main is not a coroutine of the runtime"); \
+    } while (0)
+
 /* Under the library, `alive` threads that exist now must be green: fewer OS
  * threads than `alive` (workers, monitor, spares and pool threads are at
  * most `runtime`). A silent fallback to OS threads fails here. */

@@ -32,6 +32,7 @@ static void *stuck(void *a) {
 }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     struct rlimit rl = {256, 256};
     CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
     pthread_t t1, t2;

@@ -18,6 +18,7 @@ static void *self_joiner(void *arg) {
 }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     company_start();
     pthread_t s;
     CHECK(pthread_create(&s, NULL, self_joiner, NULL) == 0);

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unistd.h>
+#include "check.h"
 
 static std::once_flag flag, flag2;
 static std::atomic<int> runs{0};
@@ -33,6 +34,7 @@ static void attempt(bool t) {
 }
 
 int main() {
+    CHECK_ON_RUNTIME();
     setvbuf(stdout, nullptr, _IONBF, 0);
     std::thread sleeper([] { usleep(200000); });
     attempt(true);

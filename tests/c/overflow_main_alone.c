@@ -6,6 +6,7 @@
 // expect-status: 139
 // native: same
 #include <stdio.h>
+#include "check.h"
 
 static __attribute__((noinline)) long recurse(long n) {
     volatile char frame[1024];
@@ -14,6 +15,7 @@ static __attribute__((noinline)) long recurse(long n) {
 }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     printf("recursing\n");
     fflush(stdout);
     return (int)recurse(0);

@@ -33,6 +33,7 @@ static void *ticker(void *a) {
 }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     struct rlimit rl;
     CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
     rl.rlim_cur = 64;

@@ -16,6 +16,7 @@
 static const char *name(int e) { return e ? strerrorname_np(e) : "0"; }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     company_start();
     pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
     struct timespec bad = {0, 2000000000L}, good;

@@ -51,6 +51,7 @@ static void *probe(void *a) {
 }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     setvbuf(stdout, NULL, _IONBF, 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

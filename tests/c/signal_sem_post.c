@@ -34,6 +34,7 @@ static void *waiter(void *a) {
 }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     setvbuf(stdout, NULL, _IONBF, 0);
     CHECK(sem_init(&s, 0, 0) == 0);
     struct sigaction sa;

@@ -124,6 +124,7 @@ static void *waiter(void *a) {
 }
 
 int main(void) {
+    CHECK_ON_RUNTIME();
     CHECK(sem_init(&sem, 0, 0) == 0);
     CHECK(pipe(sp) == 0);
     for (int i = 0; i < 3; i++) CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]) == 0);
