@@ -57,6 +57,9 @@
 #      beside 2 busy loops on OPENCORO_WORKERS=1 under the library
 #      (preempt.c tick): lateness p50, p99, max; natively for this machine's
 #      floor.                                       target: max < 50 ms
+#      and a background thread's share: a 1 ms sleeper that takes a mutex
+#      4 busy threads take constantly (preempt.c share), OPENCORO_WORKERS=2,
+#      its cycles under the library vs natively      target: >= 0.9x
 #   k. a process that needs no runtime pays nothing: a shell script that
 #      runs 300 x (/bin/true; ls) with the library preloaded into the shell
 #      (so into every child) vs natively (shell_loop.sh): wall and CPU time
@@ -263,6 +266,7 @@ TB_KEYS=ok,lib,sockets,os_threads,hwm_kib,memavail_drop_kib,memavail_raw_drop_ki
 TECHO_KEYS=$ECHO_KEYS,server_threads,server_hwm_kib,server_lib,memavail_drop_kib
 PRE_KEYS=units_per_s,min_share,max_share,lib
 PRE_TICK_KEYS=p50_ms,p99_ms,max_ms,min_spins,lib
+PRE_SHARE_KEYS=cycles,sleep_late_ms,lib
 SHELL_KEYS=wall_ms,cpu_ms
 SHELL_N=300            # k: programs pairs run by the shell script
 
@@ -343,6 +347,10 @@ for r in $(seq 1 "$REPS"); do
         measure pre_tick_lib "$PRE_TICK_KEYS" env OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" \
             "$OUT/preempt" tick $PRE_TICK_MS $PRE_SPIN $PRE_TICK_US
         measure pre_tick_native "$PRE_TICK_KEYS" "$OUT/preempt" tick $PRE_TICK_MS $PRE_SPIN $PRE_TICK_US
+        for kind in $order; do
+            if [ "$kind" = lib ]; then measure pre_share_lib "$PRE_SHARE_KEYS" env OPENCORO_WORKERS=2 LD_PRELOAD="$LIB" "$OUT/preempt" share "$PRE_MS" 4
+            else measure pre_share_native "$PRE_SHARE_KEYS" "$OUT/preempt" share "$PRE_MS" 4; fi
+        done
     fi
     if on k; then
         for kind in $order; do
@@ -646,6 +654,12 @@ if on j; then
     done
     [ -s "$tmp/pre_tick_lib.lib" ] && [ "$(minof pre_tick_lib.lib)" != 1 ] && \
         echo "  WARNING: in some run under LD_PRELOAD the library's symbols were not found (did it load?)"
+    echo "  a 1 ms sleeper taking a mutex beside 4 busy threads that take it constantly, ${PRE_MS} ms, 2 workers:"
+    for kind in lib native; do
+        lbl=$( [ "$kind" = lib ] && echo "library:" || echo "natively:")
+        printf '    %-33s %s cycles [spread %s], sleep late by %s ms on average\n' "$lbl" \
+            "$(nv "$(median "pre_share_$kind.cycles")" 0)" "$(spread "pre_share_$kind.cycles")" "$(nv "$(median "pre_share_$kind.sleep_late_ms")" 3)"
+    done
 fi
 
 # row FIGURE VALUE TARGET OK(1/0/empty)
@@ -749,6 +763,9 @@ if on j; then
     row "ticker by 2 busy loops, 1 worker: p99 (ms)" "$(nv "$(median pre_tick_lib.p99_ms)" 2)" ""
     row "ticker by 2 busy loops, 1 worker: max (ms)" "$(nv "$tm" 2)" "< 50" "$(check "$tm" "< 50")"
     row "same natively: max (ms)"                    "$(nv "$(median pre_tick_native.max_ms)" 2)" ""
+    scl=$(median pre_share_lib.cycles); scn=$(median pre_share_native.cycles)
+    sr=$( have "$scl" "$scn" && calc "$scl/$scn" 2 )
+    row "1 ms sleeper beside 4 busy threads: cycles lib/native" "$(nv "$sr" 2)" ">= 0.9" "$(check "$sr" ">= 0.9")"
 fi
 
 if on k; then

@@ -26,6 +26,14 @@
  *       the worker, so an alarm ends the process (SIGALRM) 10 s after the
  *       window should have closed.
  *
+ *   preempt share MS [HANDLERS]
+ *       A maintenance loop (in main) sleeps 1 ms, then takes a mutex that
+ *       HANDLERS (default 4) busy threads take constantly (1 us held, 20 us
+ *       between), for MS milliseconds: as a cache server's LRU maintainer
+ *       beside its workers. Prints "RESULT cycles=.. sleep_late_ms=..
+ *       handlers=N lib=0|1" (cycles made; average lateness of the 1 ms sleep).
+ *       Compare the library's cycles with the native run's.
+ *
  * Threads are plain pthreads: under the library they are green threads.
  * lib=1 when the library's symbols are there (it is preloaded).
  */
@@ -186,6 +194,53 @@ static int tick(long ms, int nspin, long period_us)
     return 0;
 }
 
+/* --- share */
+
+static pthread_mutex_t share_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile long share_shared;
+
+static void spin_ns(uint64_t ns)
+{
+    uint64_t end = now_ns() + ns;
+    while (now_ns() < end) {}
+}
+
+static void *share_handler(void *p)
+{
+    while (!stop) {
+        pthread_mutex_lock(&share_lock);
+        share_shared++;
+        spin_ns(1000);
+        pthread_mutex_unlock(&share_lock);
+        spin_ns(20000);
+    }
+    return p;
+}
+
+static int share(long ms, int handlers)
+{
+    if (handlers < 0 || handlers > 64) return 2;
+    pthread_t h[64];
+    for (int k = 0; k < handlers; k++)
+        if (pthread_create(&h[k], NULL, share_handler, NULL)) { perror("pthread_create"); return 1; }
+    uint64_t t0 = now_ns(), end = t0 + (uint64_t)ms * 1000000u, late = 0;
+    long cycles = 0;
+    while (now_ns() < end) {
+        uint64_t c0 = now_ns();
+        usleep(1000);
+        late += now_ns() - c0 - 1000000u;
+        pthread_mutex_lock(&share_lock);
+        share_shared++;
+        pthread_mutex_unlock(&share_lock);
+        cycles++;
+    }
+    stop = 1;
+    for (int k = 0; k < handlers; k++) pthread_join(h[k], NULL);
+    printf("RESULT cycles=%ld sleep_late_ms=%.3f handlers=%d lib=%d\n", cycles, cycles ? late / 1e6 / cycles : 0.0,
+           handlers, lib_loaded());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[1], "cpu")) {
@@ -196,6 +251,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && !strcmp(argv[1], "tick"))
         return tick(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 2, argc > 4 ? atol(argv[4]) : 5000);
-    fprintf(stderr, "usage: %s cpu MS THREADS | tick MS [SPINNERS [PERIOD_US]]\n", argv[0]);
+    if (argc >= 3 && !strcmp(argv[1], "share"))
+        return share(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 4);
+    fprintf(stderr, "usage: %s cpu MS THREADS | tick MS [SPINNERS [PERIOD_US]] | share MS [HANDLERS]\n", argv[0]);
     return 2;
 }

@@ -871,20 +871,23 @@ pub fn sleep_until(deadline_ns: u64) -> bool {
 /// Makes a parked task runnable (or marks a running one NOTIFIED). Callable
 /// from any thread.
 pub fn unpark(t: &Arc<Task>) {
+    if claim(t) {
+        crate::sched::schedule(t.clone());
+    }
+}
+
+/// The state change of [`unpark`] alone: true when the task was parked
+/// and the caller must now queue it (a running one is marked NOTIFIED).
+pub fn claim(t: &Task) -> bool {
     let mut s = t.state.load(Ordering::Acquire);
     loop {
         let next = match s {
             PARKED => SCHEDULED,
             RUNNING => NOTIFIED,
-            _ => return,
+            _ => return false,
         };
         match t.state.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => {
-                if next == SCHEDULED {
-                    crate::sched::schedule(t.clone());
-                }
-                return;
-            }
+            Ok(_) => return next == SCHEDULED,
             Err(actual) => s = actual,
         }
     }

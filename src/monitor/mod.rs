@@ -31,6 +31,10 @@ pub struct Watch {
     pub blocked: AtomicBool,
     /// A spare: standing in for the blocked workers.
     pub active: AtomicBool,
+    /// A timer of this worker is due while it is busy: its loop fires its
+    /// timers at the next switch (it otherwise looks only every
+    /// `FAIRNESS_TICKS` switches, or when a coroutine is preempted).
+    pub timers_due: AtomicBool,
 }
 
 impl Watch {
@@ -58,18 +62,41 @@ impl Watch {
 /// base, `sched_wakeup_granularity_ns`) at once; the monitor only sees it
 /// at its next tick (half of this), hence half the kernel's figure.
 /// Without it a background thread that sleeps often waited a whole slice of
-/// a busy one at each wake-up (`fair_share_sleeper`). Measured at 0.5 ms:
-/// a 1 ms sleeper beside 4 busy threads makes ~910 cycles in 2 s (natively
-/// ~1,700; at 1 ms ~620; before, ~25), preemption costs 1.05% of a CPU-bound
-/// pair's throughput (`make bench-preempt`).
+/// a busy one at each wake-up (`fair_share_sleeper`). A coroutine whose
+/// timer is due does not wait even that long (`sleepers_wait`), and the
+/// monitor wakes at a busy worker's next timer: a 1 ms sleeper beside 4 busy
+/// threads keeps ~0.9 of its native pace (`make bench-preempt`).
 const WAKEUP_GRANULARITY_NS: u64 = 500_000;
 
-/// Does a coroutine wait for worker `w` (queued there, or a timer of its
-/// own that is due)? Best-effort: the queues are read without a lock, and a
-/// timer heap the worker holds right now counts as nothing due.
-fn others_wait(rt: &Runtime, w: usize, now: u64) -> bool {
-    !rt.stealers[w].is_empty() || !rt.inboxes[w].is_empty() || rt.timers[w].try_lock().is_ok_and(|h| h.next() <= now)
+/// Does a coroutine wait in worker `w`'s queues? Best-effort: they are
+/// read without a lock.
+fn others_wait(rt: &Runtime, w: usize) -> bool {
+    !rt.stealers[w].is_empty() || !rt.inboxes[w].is_empty()
 }
+
+/// Does a coroutine that slept wait for worker `w` (its timer is due, or
+/// it was woken by one and waits in line)?
+fn sleepers_wait(rt: &Runtime, w: usize, now: u64) -> bool {
+    !rt.woken[w].is_empty() || timers_due(rt, w, now)
+}
+
+/// Is a timer of worker `w` due (a heap the worker holds right now counts
+/// as nothing due)? If so, tells the worker to fire it at its
+/// next switch: a busy worker whose coroutines park and wake each other
+/// (a contended lock) switches often but is never preempted, and its
+/// sleepers waited for the periodic check, 61 switches apart
+/// (`fair_share_sleeper`).
+fn timers_due(rt: &Runtime, w: usize, now: u64) -> bool {
+    let due = rt.timers[w].try_lock().is_ok_and(|h| h.next() <= now);
+    if due && !rt.watch[w].timers_due.load(Ordering::Relaxed) {
+        rt.watch[w].timers_due.store(true, Ordering::Release);
+    }
+    due
+}
+
+/// The monitor sleeps at least this long between two looks (a due timer
+/// of a busy worker brings the next look forward, down to this).
+const MIN_TICK_NS: u64 = 20_000;
 
 /// How long an idle monitor sleeps at most.
 const IDLE_RECHECK_NS: u64 = 100_000_000;
@@ -129,6 +156,8 @@ fn run(rt: &'static Runtime) {
     loop {
         let now = crate::sys::now_ns();
         let mut busy = false;
+        // The next tick, or sooner the earliest timer of a busy worker.
+        let mut wake_at = now + tick;
         for (i, w) in rt.watch.iter().enumerate() {
             if !w.running.load(Ordering::Relaxed) {
                 seen[i] = (u64::MAX, 0);
@@ -136,14 +165,32 @@ fn run(rt: &'static Runtime) {
             }
             busy = true;
             let sw = w.switches.load(Ordering::Relaxed);
+            let sleeper = preempting && sleepers_wait(rt, i, now);
             if seen[i].0 != sw {
                 seen[i] = (sw, now);
-                continue;
+                if !sleeper {
+                    continue;
+                }
+            }
+            // (One already due is the tick's business: no faster retries.)
+            if let Some(next) = rt.timers[i].try_lock().ok().map(|h| h.next()).filter(|&d| d > now) {
+                wake_at = wake_at.min(next);
             }
             let ran = now - seen[i].1;
             // A coroutine woken meanwhile waits for this worker: its running
             // coroutine has had its turn after the wake-up granularity.
-            let limit = if preempting && ran >= WAKEUP_GRANULARITY_NS && others_wait(rt, i, now) { WAKEUP_GRANULARITY_NS.min(slice) } else { slice };
+            let limit = if !preempting {
+                slice
+            } else if sleeper {
+                // A sleeper woke: at once, as the kernel lets a thread
+                // that slept preempt a busy one (a 1 ms ticker beside busy
+                // threads kept ~65% of its native pace with the granularity).
+                0
+            } else if ran >= WAKEUP_GRANULARITY_NS && others_wait(rt, i) {
+                WAKEUP_GRANULARITY_NS.min(slice)
+            } else {
+                slice
+            };
             if ran < limit.min(handoff) || !crate::sched::worker::has_company() {
                 continue;
             }
@@ -183,9 +230,12 @@ fn run(rt: &'static Runtime) {
             idle_ticks = 0;
             continue;
         }
-        let ts = libc::timespec { tv_sec: 0, tv_nsec: tick as i64 };
-        // SAFETY: a raw nanosleep on a valid timespec (never our hook).
-        unsafe { crate::sys::syscall6(libc::SYS_nanosleep, &ts as *const _ as usize, 0, 0, 0, 0, 0) };
+        let wake_at = wake_at.max(crate::sys::now_ns() + MIN_TICK_NS);
+        let ts = libc::timespec { tv_sec: (wake_at / 1_000_000_000) as i64, tv_nsec: (wake_at % 1_000_000_000) as i64 };
+        // SAFETY: a raw clock_nanosleep on a valid timespec (never our hook).
+        unsafe {
+            crate::sys::syscall6(libc::SYS_clock_nanosleep, libc::CLOCK_MONOTONIC as usize, libc::TIMER_ABSTIME as usize, &ts as *const _ as usize, 0, 0, 0)
+        };
     }
 }
 

@@ -61,6 +61,10 @@ pub struct Runtime {
     pub(crate) injector: Injector<Arc<Task>>,
     pub(crate) stealers: Vec<Stealer<Arc<Task>>>,
     pub(crate) inboxes: Vec<Injector<Arc<Task>>>,
+    /// Per worker: green threads whose timer fired while the worker was
+    /// busy; they go before its queue (a thread that slept is behind in
+    /// CPU time, as the kernel's scheduler sees it) and may be stolen.
+    pub(crate) woken: Vec<Injector<Arc<Task>>>,
     pub(crate) idle: Idle,
     /// One poller per worker: fd readiness of its coroutines, and where it
     /// sleeps when idle.
@@ -199,6 +203,7 @@ fn build() -> Runtime {
         injector: Injector::new(),
         stealers,
         inboxes: (0..n).map(|_| Injector::new()).collect(),
+        woken: (0..n).map(|_| Injector::new()).collect(),
         idle: Idle::new(),
         pollers,
         watch: (0..n).map(|_| crate::monitor::Watch::default()).collect(),

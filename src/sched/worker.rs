@@ -242,6 +242,8 @@ fn run_loop(
         if tick.is_multiple_of(FAIRNESS_TICKS) {
             fire_timers(rt, index);
             poll_now(rt, &local, index);
+        } else if rt.watch[index].timers_due.load(std::sync::atomic::Ordering::Relaxed) {
+            fire_timers_first(rt, &local);
         }
         if let Some(t) = adopted.or_else(|| find_task(rt, &local, tick)) {
             found_work(rt, &local);
@@ -305,6 +307,9 @@ fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
         if let Some(t) = steal_into(&rt.injector, local) {
             return Some(t);
         }
+    }
+    if let Some(t) = take_one(&rt.woken[local.index]) {
+        return Some(t);
     }
     // Alternation between pinned and new work, so neither starves the other;
     // after a yield, new work goes first (see `run_task`), so a coroutine
@@ -377,6 +382,9 @@ fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
         if v == local.index {
             continue;
         }
+        if let Some(t) = take_one(&rt.woken[v]) {
+            return Some(t);
+        }
         loop {
             match rt.stealers[v].steal_batch_and_pop(&local.deque) {
                 Steal::Success(t) => {
@@ -396,6 +404,7 @@ fn has_work(rt: &Runtime, local: &Local) -> bool {
     !local.own.borrow().is_empty()
         || !local.deque.is_empty()
         || !rt.inboxes[local.index].is_empty()
+        || !rt.woken[local.index].is_empty()
         || !rt.injector.is_empty()
         || rt.stealers.iter().any(|s| !s.is_empty())
 }
@@ -440,7 +449,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
             t.settle_yield();
             if local.preempted.get() {
                 // Those whose time came during its slice go first.
-                fire_timers(rt, local.index);
+                fire_timers_first(rt, local);
                 poll_now(rt, local, local.index);
             }
             // After a pinned task's yield, new work goes first (see
@@ -510,16 +519,42 @@ fn lock_timers(rt: &Runtime, w: usize) -> std::sync::MutexGuard<'_, crate::timer
     rt.timers[w].lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// [`fire_timers`] while the worker is busy (the monitor saw a timer due,
+/// or a coroutine used its slice): the green threads it wakes go before
+/// the worker's queue, as a thread woken from a sleep preempts a busy one
+/// natively; otherwise a 1 ms sleeper beside busy threads waited behind
+/// each of their slices (`fair_share_sleeper`).
+fn fire_timers_first(rt: &Runtime, local: &Local) {
+    if fire(rt, local.index, true) > 0 {
+        // (A pinned one, such as `main`, went to its queue: pinned work next.)
+        local.pinned_turn.set(true);
+    }
+}
+
 /// Wakes every task that slept on worker `w` and whose deadline has
 /// passed. Returns how many.
 fn fire_timers(rt: &Runtime, w: usize) -> usize {
+    fire(rt, w, false)
+}
+
+fn fire(rt: &Runtime, w: usize, first: bool) -> usize {
+    if rt.watch[w].timers_due.load(std::sync::atomic::Ordering::Relaxed) {
+        rt.watch[w].timers_due.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
     let mut n = 0;
     let now = crate::sys::now_ns();
     loop {
         // One at a time: `unpark` never takes the timer lock, but keep no
         // lock across it all the same.
         let Some(t) = lock_timers(rt, w).pop_due(now) else { break };
-        coro::unpark(&t);
+        if first && w < rt.workers() && t.pinned().is_none() {
+            if coro::claim(&t) {
+                rt.woken[w].push(t);
+                rt.wake_any();
+            }
+        } else {
+            coro::unpark(&t);
+        }
         n += 1;
     }
     if n > 0 {
@@ -582,6 +617,9 @@ fn spare_duties(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
     for w in blocked {
         fire_timers(rt, w);
         poll_now(rt, local, w);
+        if found.is_none() {
+            found = take_one(&rt.woken[w]);
+        }
         if found.is_none() {
             if let Some(t) = take_one(&rt.inboxes[w]) {
                 if t.own_tp() != 0 {
