@@ -60,6 +60,9 @@
 #      and a background thread's share: a 1 ms sleeper that takes a mutex
 #      4 busy threads take constantly (preempt.c share), OPENCORO_WORKERS=2,
 #      its cycles under the library vs natively      target: >= 0.9x
+#      and a program's timer signal: a 1 ms setitimer handler while main
+#      sleeps beside 4 busy threads (preempt.c itimer), OPENCORO_WORKERS=2,
+#      handler runs under the library vs natively    target: >= 0.8x
 #   k. a process that needs no runtime pays nothing: a shell script that
 #      runs 300 x (/bin/true; ls) with the library preloaded into the shell
 #      (so into every child) vs natively (shell_loop.sh): wall and CPU time
@@ -267,6 +270,7 @@ TECHO_KEYS=$ECHO_KEYS,server_threads,server_hwm_kib,server_lib,memavail_drop_kib
 PRE_KEYS=units_per_s,min_share,max_share,lib
 PRE_TICK_KEYS=p50_ms,p99_ms,max_ms,min_spins,lib
 PRE_SHARE_KEYS=cycles,sleep_late_ms,lib
+PRE_ITIMER_KEYS=per_s,lib
 SHELL_KEYS=wall_ms,cpu_ms
 SHELL_N=300            # k: programs pairs run by the shell script
 
@@ -350,6 +354,8 @@ for r in $(seq 1 "$REPS"); do
         for kind in $order; do
             if [ "$kind" = lib ]; then measure pre_share_lib "$PRE_SHARE_KEYS" env OPENCORO_WORKERS=2 LD_PRELOAD="$LIB" "$OUT/preempt" share "$PRE_MS" 4
             else measure pre_share_native "$PRE_SHARE_KEYS" "$OUT/preempt" share "$PRE_MS" 4; fi
+            if [ "$kind" = lib ]; then measure pre_itimer_lib "$PRE_ITIMER_KEYS" env OPENCORO_WORKERS=2 LD_PRELOAD="$LIB" "$OUT/preempt" itimer "$PRE_MS" 4
+            else measure pre_itimer_native "$PRE_ITIMER_KEYS" "$OUT/preempt" itimer "$PRE_MS" 4; fi
         done
     fi
     if on k; then
@@ -660,6 +666,11 @@ if on j; then
         printf '    %-33s %s cycles [spread %s], sleep late by %s ms on average\n' "$lbl" \
             "$(nv "$(median "pre_share_$kind.cycles")" 0)" "$(spread "pre_share_$kind.cycles")" "$(nv "$(median "pre_share_$kind.sleep_late_ms")" 3)"
     done
+    echo "  a 1 ms setitimer SIGALRM handler while main sleeps beside 4 busy threads, 2 workers:"
+    for kind in lib native; do
+        lbl=$( [ "$kind" = lib ] && echo "library:" || echo "natively:")
+        printf '    %-33s %s handler runs/s [spread %s]\n' "$lbl" "$(nv "$(median "pre_itimer_$kind.per_s")" 0)" "$(spread "pre_itimer_$kind.per_s")"
+    done
 fi
 
 # row FIGURE VALUE TARGET OK(1/0/empty)
@@ -766,6 +777,9 @@ if on j; then
     scl=$(median pre_share_lib.cycles); scn=$(median pre_share_native.cycles)
     sr=$( have "$scl" "$scn" && calc "$scl/$scn" 2 )
     row "1 ms sleeper beside 4 busy threads: cycles lib/native" "$(nv "$sr" 2)" ">= 0.9" "$(check "$sr" ">= 0.9")"
+    il=$(median pre_itimer_lib.per_s); inat=$(median pre_itimer_native.per_s)
+    ir=$( have "$il" "$inat" && calc "$il/$inat" 2 )
+    row "1 ms timer signal beside 4 busy threads: rate lib/native" "$(nv "$ir" 2)" ">= 0.8" "$(check "$ir" ">= 0.8")"
 fi
 
 if on k; then

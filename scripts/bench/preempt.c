@@ -34,16 +34,24 @@
  *       handlers=N lib=0|1" (cycles made; average lateness of the 1 ms sleep).
  *       Compare the library's cycles with the native run's.
  *
+ *   preempt itimer MS [SPINNERS]
+ *       A 1 ms setitimer(ITIMER_REAL) runs a SIGALRM handler that counts,
+ *       while main sleeps and SPINNERS (default 4) threads spin, for MS
+ *       milliseconds. Prints "RESULT per_s=.. handled=.. spinners=N
+ *       lib=0|1" (handler runs per second; natively close to 1,000).
+ *
  * Threads are plain pthreads: under the library they are green threads.
  * lib=1 when the library's symbols are there (it is preloaded).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -241,6 +249,38 @@ static int share(long ms, int handlers)
     return 0;
 }
 
+/* --- signal */
+
+static volatile long alarms;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+static int itimer(long ms, int nspin)
+{
+    if (nspin < 0 || nspin > 64) return 2;
+    signal(SIGALRM, on_alarm);
+    pthread_t s[64];
+    for (long k = 0; k < nspin; k++)
+        if (pthread_create(&s[k], NULL, spinner, (void *)k)) { perror("pthread_create"); return 1; }
+    struct itimerval it = { { 0, 1000 }, { 0, 1000 } }, off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += ms / 1000;
+    end.tv_nsec += (ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) { end.tv_nsec -= 1000000000L; end.tv_sec++; }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL) != 0) {}
+    setitimer(ITIMER_REAL, &off, NULL);
+    stop = 1;
+    for (int k = 0; k < nspin; k++) pthread_join(s[k], NULL);
+    printf("RESULT per_s=%.1f handled=%ld spinners=%d lib=%d\n", alarms * 1e3 / ms, alarms, nspin, lib_loaded());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[1], "cpu")) {
@@ -251,8 +291,10 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && !strcmp(argv[1], "tick"))
         return tick(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 2, argc > 4 ? atol(argv[4]) : 5000);
+    if (argc >= 3 && !strcmp(argv[1], "itimer"))
+        return itimer(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 4);
     if (argc >= 3 && !strcmp(argv[1], "share"))
         return share(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 4);
-    fprintf(stderr, "usage: %s cpu MS THREADS | tick MS [SPINNERS [PERIOD_US]] | share MS [HANDLERS]\n", argv[0]);
+    fprintf(stderr, "usage: %s cpu MS THREADS | tick MS [SPINNERS [PERIOD_US]] | share MS [HANDLERS] | itimer MS [SPINNERS]\n", argv[0]);
     return 2;
 }

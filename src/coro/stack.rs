@@ -146,6 +146,13 @@ pub struct AllocError(pub i32);
 /// opened later at an awkward time (the runtime calls this when it starts).
 pub fn init() {
     thp_always();
+    let p = pool();
+    if p.guarded_limit.is_none() {
+        // Read now, not at the second chunk: an open takes the lowest free
+        // fd number for a moment, which a program that just closed one may
+        // expect its own next open to get (`fd_lowest_free`).
+        p.default_limit.get_or_init(crate::config::default_guarded_stacks);
+    }
 }
 
 /// Is transparent-huge-page mode `always`? Then stack mappings must opt out,

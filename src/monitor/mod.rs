@@ -31,6 +31,8 @@ pub struct Watch {
     pub blocked: AtomicBool,
     /// A spare: standing in for the blocked workers.
     pub active: AtomicBool,
+    /// The thread's `/proc` stat file, for the monitor (0: not open).
+    pub stat_fd: AtomicI32,
     /// A timer of this worker is due while it is busy: its loop fires its
     /// timers at the next switch (it otherwise looks only every
     /// `FAIRNESS_TICKS` switches, or when a coroutine is preempted).
@@ -165,7 +167,7 @@ fn run(rt: &'static Runtime) {
             }
             busy = true;
             let sw = w.switches.load(Ordering::Relaxed);
-            let sleeper = preempting && sleepers_wait(rt, i, now);
+            let sleeper = preempting && (sleepers_wait(rt, i, now) || crate::sched::main_signal_waits() == Some(i));
             if seen[i].0 != sw {
                 seen[i] = (sw, now);
                 if !sleeper {
@@ -198,7 +200,7 @@ fn run(rt: &'static Runtime) {
             if tid <= 0 {
                 continue;
             }
-            if thread_running(tid) {
+            if thread_running(w, tid) {
                 // One SIGURG at a time: a second one sent before the handler
                 // took the mark of the first would find no mark and go to
                 // the program's own SIGURG handler (likelier since the tick
@@ -267,11 +269,53 @@ fn hand_off(rt: &'static Runtime, w: usize) {
     crate::debug!("monitor: worker {w} is blocked and every spare is busy");
 }
 
-/// Is the kernel running thread `tid` (state R), rather than blocking it
-/// in a system call?
-fn thread_running(tid: i32) -> bool {
-    let path = format!("/proc/self/task/{tid}/stat");
-    let Ok(s) = std::fs::read_to_string(path) else { return false };
+/// Is the kernel running worker `w`'s thread (state R), rather than
+/// blocking it in a system call? Reads its `/proc` stat file through an fd
+/// kept open among the runtime's, high up: opening the file at every look
+/// took the lowest free fd number for a moment, at any time, and a program
+/// that closed an fd and expected its next open (or eventfd, or dup) to
+/// get that number got another (`fd_lowest_free`; `io_fd_reuse` failed 1
+/// run in ~30).
+fn thread_running(w: &Watch, tid: i32) -> bool {
+    let mut fd = w.stat_fd.load(Ordering::Acquire);
+    if fd <= 0 {
+        // (Only a thread whose own start did not open it.)
+        fd = open_stat(tid);
+        if fd <= 0 {
+            return false;
+        }
+        w.stat_fd.store(fd, Ordering::Release);
+    }
+    let mut buf = [0u8; 512];
+    // SAFETY: pread into our own buffer from our own fd.
+    let n = unsafe { crate::sys::syscall6(libc::SYS_pread64, fd as usize, buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0) };
+    let Ok(n) = usize::try_from(n) else { return false };
     // "pid (comm) S ...": the state follows the last ')'.
-    s.rfind(')').and_then(|i| s[i + 1..].trim_start().chars().next()) == Some('R')
+    let s = &buf[..n];
+    s.iter().rposition(|&b| b == b')').and_then(|i| s[i + 1..].iter().find(|b| !b.is_ascii_whitespace())) == Some(&b'R')
+}
+
+/// Opens worker `w`'s stat file for the monitor, when its thread starts
+/// (`tid` is its kernel thread id).
+pub(crate) fn watch_thread(w: &Watch, tid: i32) {
+    if tid > 0 && w.stat_fd.load(Ordering::Acquire) <= 0 {
+        let fd = open_stat(tid);
+        if fd > 0 {
+            w.stat_fd.store(fd, Ordering::Release);
+        }
+    }
+}
+
+/// Opens `/proc/self/task/<tid>/stat` and moves it up among the runtime's
+/// fds; -1 when it cannot.
+fn open_stat(tid: i32) -> i32 {
+    let path = format!("/proc/self/task/{tid}/stat\0");
+    // SAFETY: a NUL-terminated path; a raw openat (never our hook).
+    let fd = unsafe {
+        crate::sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, path.as_ptr() as usize, (libc::O_RDONLY | libc::O_CLOEXEC) as usize, 0, 0, 0)
+    };
+    if fd < 0 {
+        return -1;
+    }
+    crate::sched::poller::place_high(fd as i32).unwrap_or(fd as i32)
 }

@@ -108,24 +108,52 @@ pub fn main_task() -> Option<Arc<Task>> {
 /// eventfd (async-signal-safe); the loop does the rest.
 static MAIN_SIGNALLED: AtomicBool = AtomicBool::new(false);
 
+/// A forwarded signal waits for `main` to run its handler: set with
+/// [`MAIN_SIGNALLED`], cleared when `main` next runs. The monitor gives
+/// `main`'s worker to it at once (see `main_signal_waits`).
+static MAIN_URGENT: AtomicBool = AtomicBool::new(false);
+
 /// From a signal handler: `main` has a signal to run. Async-signal-safe
 /// (atomics and one `write`).
 pub(crate) fn wake_main_from_signal() {
     // Release pairs with the Acquire swap in `take_main_signal`: the
     // pending bit the handler set on main is visible to whoever takes this.
+    MAIN_URGENT.store(true, Ordering::Relaxed);
     MAIN_SIGNALLED.store(true, Ordering::Release);
     if let Some(p) = RT.get().and_then(|rt| rt.pollers[0].get()) {
         p.notify();
     }
 }
 
-/// In a worker loop: makes `main` runnable if a handler asked.
+/// In a worker loop: makes `main` runnable if a handler asked. True when
+/// it did.
 #[inline]
-pub(crate) fn take_main_signal() {
+pub(crate) fn take_main_signal() -> bool {
     if MAIN_SIGNALLED.load(Ordering::Relaxed) && MAIN_SIGNALLED.swap(false, Ordering::Acquire) {
         if let Some(m) = main_task() {
             crate::coro::unpark(&m);
+            return true;
         }
+    }
+    false
+}
+
+/// The worker `main` is pinned to, while a forwarded signal waits for it
+/// to run. Natively the kernel runs the handler on some thread at once; a
+/// program's 1 ms timer signal kept 35-40% of its native rate beside busy
+/// threads while `main` waited for a busy worker's slice.
+pub(crate) fn main_signal_waits() -> Option<usize> {
+    if !MAIN_URGENT.load(Ordering::Relaxed) {
+        return None;
+    }
+    MAIN.get().and_then(|m| m.0.pinned())
+}
+
+/// `t` is about to run: if it is `main`, no signal waits for it any more.
+#[inline]
+pub(crate) fn main_runs(t: *const Task) {
+    if MAIN_URGENT.load(Ordering::Relaxed) && is_main_task(t) {
+        MAIN_URGENT.store(false, Ordering::Relaxed);
     }
 }
 
@@ -229,6 +257,16 @@ fn start_threads(rt: &'static Runtime) {
         crate::coro::overflow::ensure_altstack();
     }
     start_workers(rt, rt.main_mode.then_some(0));
+    // The monitor's views of the workers' threads, opened here, before the
+    // program goes on: an open takes the lowest free fd number for a moment.
+    for i in 0..rt.workers() {
+        let w = &rt.watch[i];
+        let deadline = crate::sys::now_ns() + 1_000_000_000;
+        while w.tid.load(Ordering::Acquire) <= 0 && crate::sys::now_ns() < deadline {
+            std::thread::yield_now();
+        }
+        crate::monitor::watch_thread(w, w.tid.load(Ordering::Acquire));
+    }
     crate::monitor::start(rt);
 }
 

@@ -46,7 +46,8 @@ static NRUNTIME: AtomicUsize = AtomicUsize::new(0);
 static LOW: AtomicI32 = AtomicI32::new(i32::MAX);
 static HIGH: AtomicI32 = AtomicI32::new(-1);
 
-/// Is `fd` one of the runtime's own (a poller's epoll fd or eventfd)?
+/// Is `fd` one of the runtime's own (a poller's epoll fd or eventfd, the
+/// monitor's views of its workers' `/proc` stat files)?
 #[inline]
 pub fn runtime_fd(fd: i32) -> bool {
     if fd < LOW.load(Ordering::Relaxed) || fd > HIGH.load(Ordering::Relaxed) {
@@ -91,7 +92,7 @@ pub(crate) fn forget_after_fork() {
 /// is raised for the one `F_DUPFD` and put back, so that our fds stay out
 /// of the small numbers the program uses (an fd above the soft limit stays
 /// valid). With both limits low, just below the soft one.
-fn place_high(fd: i32) -> std::io::Result<i32> {
+pub(crate) fn place_high(fd: i32) -> std::io::Result<i32> {
     let (soft, hard) = nofile();
     let top = if soft < LOW_LIMIT { hard.min(LOW_LIMIT).max(soft) } else { soft.min(1 << 20) };
     let raise = top > soft;

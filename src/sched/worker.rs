@@ -208,7 +208,12 @@ fn run_loop(
     }
     LOCAL.with(|c| c.set(&local));
     local.slots.set_local(&local as *const Local as usize);
-    rt.watch[index].tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Relaxed);
+    rt.watch[index].tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Release);
+    if index >= rt.workers() {
+        // A spare, started while the program runs (the workers' are opened
+        // by the start, before the program goes on).
+        crate::monitor::watch_thread(&rt.watch[index], crate::sys::gettid());
+    }
     // glibc knows the main thread by `main`'s descriptor (run_main's loop
     // runs on one of its own), every other worker by its own.
     crate::green::setxid::register(if until.is_some() { super::main_thread() } else { local.slots.thread_pointer() });
@@ -221,7 +226,9 @@ fn run_loop(
         if until.is_some_and(|t| t.state() == coro::DONE) {
             break;
         }
-        super::take_main_signal();
+        if super::take_main_signal() {
+            local.pinned_turn.set(true);
+        }
         let tick = local.tick.get().wrapping_add(1);
         local.tick.set(tick);
         let adopted = if index >= rt.workers() { spare_duties(rt, &local) } else { None };
@@ -432,6 +439,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
     }
     crate::stats::emit(crate::stats::Event::Resume, Arc::as_ptr(&t));
     t.begin_run();
+    super::main_runs(Arc::as_ptr(&t));
     // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
     // lifetime; only this loop writes it.
     let current = unsafe { &*local.current };
