@@ -26,8 +26,8 @@ hooks! {
     co fn copy_file_range(inp: c_int, off_in: *mut loff_t, out: c_int, off_out: *mut loff_t, n: size_t, flags: c_uint) -> ssize_t => on_splice;
 }
 
-fn opened(g: &Guard, mut call: impl FnMut() -> isize + Send) -> c_int {
-    let fd = if g.on_coroutine() { io::offload(&mut call) } else { call() } as c_int;
+fn opened(g: &Guard, path: *const c_char, mut call: impl FnMut() -> isize + Send) -> c_int {
+    let fd = if g.on_coroutine() && !in_memory(path) { io::offload(&mut call) } else { call() } as c_int;
     if fd >= 0 {
         let e = errno();
         reactor::created(fd);
@@ -36,11 +36,20 @@ fn opened(g: &Guard, mut call: impl FnMut() -> isize + Send) -> c_int {
     fd
 }
 
+/// Is `path` on a file system the kernel answers from memory (`/proc`,
+/// `/sys`)? Its opens are made inline, not on the blocking pool: a program
+/// whose many threads read `/proc/self/...` at once (stress-ng's pthread
+/// stressor) grew the pool to ~90 threads. Best-effort: an unreadable
+/// prefix counts as no.
+fn in_memory(path: *const c_char) -> bool {
+    crate::sys::copy_in(path as *const [u8; 6]).is_some_and(|p| p.starts_with(b"/proc/") || p.starts_with(b"/sys/"))
+}
+
 unsafe fn on_open(g: &Guard, real: unsafe extern "C" fn(*const c_char, c_int, mode_t) -> c_int, path: *const c_char, flags: c_int, mode: mode_t) -> c_int {
     let p = P(path);
     // SAFETY: the caller's path, as for open itself; `mode` is
     // passed on as received (libc reads it only with O_CREAT/O_TMPFILE).
-    opened(g, move || unsafe { real({ p }.0, flags, mode) } as isize)
+    opened(g, path, move || unsafe { real({ p }.0, flags, mode) } as isize)
 }
 
 unsafe fn on_openat(
@@ -53,7 +62,7 @@ unsafe fn on_openat(
 ) -> c_int {
     let p = P(path);
     // SAFETY: as in on_open.
-    opened(g, move || unsafe { real(dir, { p }.0, flags, mode) } as isize)
+    opened(g, path, move || unsafe { real(dir, { p }.0, flags, mode) } as isize)
 }
 
 unsafe fn on_fsync(real: unsafe extern "C" fn(c_int) -> c_int, fd: c_int) -> c_int {
