@@ -488,8 +488,18 @@ impl Task {
     }
 
     /// Marks the task RUNNING; the caller has just taken it off a queue.
+    ///
+    /// A read-modify-write, not a store: a waker that finds the task
+    /// SCHEDULED leaves it so (it will run and see the waker's change), but
+    /// only if that run's reads come after the waker's writes. With a plain
+    /// store here and a plain load in the waker, each side's store could
+    /// sit in its CPU's store buffer while its load ran ahead (the
+    /// store-buffer litmus test, allowed on x86): the worker read "not
+    /// done" and the waker read "scheduled", and the task parked for good
+    /// (`pool_wake_race`; ripgrep -j4 hung in 30-50% of its runs). Both
+    /// sides now modify the state word, which orders them.
     pub(crate) fn begin_run(&self) {
-        self.state.store(RUNNING, Ordering::Relaxed);
+        self.state.swap(RUNNING, Ordering::AcqRel);
     }
 
     /// Resumes the coroutine on the calling worker until it suspends or ends.
@@ -884,10 +894,13 @@ pub fn claim(t: &Task) -> bool {
         let next = match s {
             PARKED => SCHEDULED,
             RUNNING => NOTIFIED,
+            // Written back unchanged: the task's next `begin_run` is then
+            // ordered after this (see there).
+            SCHEDULED | NOTIFIED => s,
             _ => return false,
         };
         match t.state.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return next == SCHEDULED,
+            Ok(_) => return s == PARKED,
             Err(actual) => s = actual,
         }
     }
