@@ -11,8 +11,13 @@
 //! exception: their waiters all queue in the lot (glibc's would sleep in the
 //! kernel), and barriers keep a state of their own in the object.
 //!
-//! A coroutine alone in the process, and PI, robust and priority-protected
-//! mutexes, take libc's blocking path.
+//! A coroutine alone in the process takes libc's blocking path. So did PI,
+//! robust and priority-protected mutexes, but libc's path names the owner
+//! by its thread id in the kernel's futex calls (FUTEX_LOCK_PI: ESRCH for a
+//! green thread's made-up id, then a hang) or blocks the worker the owner
+//! needs: their trylock is all in user space, so they wait in the lot too
+//! (`mutex_pi_robust`). What the kernel does for them at an owner's death
+//! (EOWNERDEAD, priority boosts) it cannot do for a green thread.
 
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
@@ -63,8 +68,6 @@ static REAL_MUTEX_UNLOCK: RealSym = RealSym::new("pthread_mutex_unlock\0");
 /// `__data.__owner` and `__data.__kind` of a mutex (ints).
 const MUTEX_OWNER: usize = 2;
 const MUTEX_KIND: usize = 4;
-/// Kind bits: robust, priority-inherit, priority-protect.
-const MUTEX_KIND_SPECIAL: i32 = 16 | 32 | 64;
 /// `__data.__cur_writer` of a rwlock (int).
 const RWLOCK_CUR_WRITER: usize = 6;
 /// `__data.__wrefs` of a cond (int): bit 1 = CLOCK_MONOTONIC.
@@ -128,7 +131,7 @@ fn mutex_lock(real_lock: MutexFn, m: *mut pthread_mutex_t, deadline: Result<u64,
         Ok(d) => d,
         Err(e) => return e,
     };
-    if kind & MUTEX_KIND_SPECIAL != 0 || !has_company() {
+    if !has_company() {
         if deadline == NEVER {
             // SAFETY: the caller's mutex.
             return unsafe { real_lock(m) };
@@ -140,7 +143,7 @@ fn mutex_lock(real_lock: MutexFn, m: *mut pthread_mutex_t, deadline: Result<u64,
     acquire(m as usize, libc::EBUSY, deadline, || unsafe { libc::pthread_mutex_trylock(m) })
 }
 
-/// A timed acquisition without the lot (lone coroutine, special mutexes):
+/// A timed acquisition without the lot (a lone coroutine):
 /// tries every 100 µs.
 fn spin_until(deadline: u64, mut attempt: impl FnMut() -> c_int) -> c_int {
     loop {
