@@ -49,7 +49,7 @@ pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, 
         match r {
             Ok(Some(v)) => return v,
             Ok(None) => {}
-            Err(_) => crate::diag!("internal error in the futex hook; calling libc directly"),
+            Err(_) => crate::hooks::internal_error("syscall(SYS_futex)"),
         }
     }
     let fork_like = is_fork_like(n, a1, a2);

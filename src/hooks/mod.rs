@@ -200,6 +200,16 @@ impl Drop for Guard {
     }
 }
 
+/// A panic inside hook `name` (a bug of the runtime): one line, then an
+/// abort. Going on could repeat a side effect the hook had begun (falling
+/// back to libc's call sent a partly done write twice) or leave a
+/// coroutine half switched.
+#[cold]
+pub(crate) fn internal_error(name: &str) -> ! {
+    crate::diag!("internal error in the {name} hook (a bug of opencoro, please report it); aborting");
+    std::process::abort();
+}
+
 /// Declares a family of hooks, one line each:
 /// `co fn name(arg: Type, ...) -> Ret => handler;` or the same with `any`,
 /// `always` or `co_guard` (a `co` hook whose handler gets the guard, to run
@@ -247,11 +257,9 @@ macro_rules! hooks {
         }));
         match r {
             Ok(v) => v,
-            Err(_) => {
-                $crate::diag!(concat!("internal error in the ", stringify!($name), " hook; calling libc directly"));
-                // SAFETY: as in the straight call above.
-                unsafe { $real($($arg),*) }
-            }
+            // Calling libc now could repeat what the hook had already done
+            // (a write half sent): say so and stop.
+            Err(_) => $crate::hooks::internal_error(stringify!($name)),
         }
     }};
     (@enter co) => { $crate::hooks::Guard::enter() };
@@ -265,3 +273,39 @@ macro_rules! hooks {
     (@call always, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
 }
 pub(crate) use hooks;
+
+#[cfg(test)]
+mod tests {
+    use libc::c_int;
+
+    // Not exported in the test build (no `preload` feature): only this
+    // module calls it; `real` is libc's getppid.
+    hooks! {
+        always fn getppid() -> c_int => boom;
+    }
+
+    unsafe fn boom(_real: unsafe extern "C" fn() -> c_int) -> c_int {
+        panic!("a bug in a hook");
+    }
+
+    /// A panic in a hook aborts the process with one `opencoro:` line
+    /// (it fell back to calling libc before, which could repeat a side
+    /// effect). The hook runs in a child process of this test binary.
+    #[test]
+    fn panic_in_hook_aborts() {
+        if std::env::var_os("OPENCORO_TEST_HOOK_PANIC").is_some() {
+            // SAFETY: the test's own hook, libc's contract.
+            unsafe { getppid() };
+            std::process::exit(0);
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "hooks::tests::panic_in_hook_aborts", "--nocapture", "--test-threads=1"])
+            .env("OPENCORO_TEST_HOOK_PANIC", "1")
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(libc::SIGABRT), "status {:?}", out.status);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("opencoro: internal error in the getppid hook"), "stderr: {err}");
+    }
+}

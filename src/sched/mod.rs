@@ -290,7 +290,16 @@ fn start_workers(rt: &'static Runtime, skip: Option<usize>) {
 /// process's first thread: the runtime's wrapper goes in front of it after
 /// each start (a no-op once done; see `green::setxid`).
 pub(crate) fn start_thread(name: String, stack_size: usize, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
-    std::thread::Builder::new().name(name).stack_size(stack_size).spawn(f)?;
+    let what = name.clone();
+    let body = move || {
+        // A runtime thread that panicked would end quietly and strand the
+        // coroutines it holds: one line and an abort instead.
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+            crate::diag!("internal error on the runtime's thread {what} (a bug of opencoro, please report it); aborting");
+            std::process::abort();
+        }
+    };
+    std::thread::Builder::new().name(name).stack_size(stack_size).spawn(body)?;
     crate::green::setxid::install();
     Ok(())
 }
