@@ -273,6 +273,25 @@ for src in tests/rust/progs/*.rs; do
     fi
 done
 
+# --- secure-execution mode: a set-user-ID program linked with the library
+# (ld.so ignores LD_PRELOAD for it, not its own DT_NEEDED) ignores the
+# OPENCORO_* environment: OPENCORO=0 would turn the runtime off. Needs root
+# (to give the program to another user); says so otherwise.
+if wanted secure_env; then
+    if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
+        echo "FAIL secure_env: needs root and a user 'nobody' to make a set-user-ID program"
+    elif build secure_env gcc -O2 -Ipreload -L"$ROOT/target/release" -Wl,-rpath,"$ROOT/target/release" \
+        -o "$BUILD/secure_env" -lopencoro tests/programs/secure_env.c; then
+        cp "$BUILD/secure_env" "$WORK/secure_env" && chown nobody "$WORK/secure_env" &&
+            chmod 4755 "$WORK/secure_env" && chmod 755 "$WORK"
+        got=$(cd / && OPENCORO=0 timeout 20 "$WORK/secure_env" 2>&1)
+        plain=$(OPENCORO=0 timeout 20 "$BUILD/secure_env" 2>&1)
+        if [ "$got" != "secure 1 active 1" ]; then echo "FAIL secure_env: set-user-ID run printed '$got', expected 'secure 1 active 1'"
+        elif [ "$plain" != "secure 0 active 0" ]; then echo "FAIL secure_env: plain run printed '$plain', expected 'secure 0 active 0' (the check is broken)"
+        else echo "PASS secure_env"; fi
+    fi
+fi
+
 # --- blocking I/O (sockets, pipes, readiness) in real programs
 # http_server_*: python3 -m http.server under the library, fetched by a
 # client that runs without it (curl; Python's urllib where curl is missing,

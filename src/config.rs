@@ -73,7 +73,10 @@ static CONFIG: OnceLock<Config> = OnceLock::new();
 /// Reads the environment once. Safe to call more than once.
 pub fn init() -> &'static Config {
     CONFIG.get_or_init(|| {
-        let c = from_env(|k| std::env::var(k).ok());
+        // In secure-execution mode (setuid or setgid, file capabilities)
+        // the environment is the invoking user's, not the program's owner's:
+        // the switches keep their defaults, as glibc ignores `MALLOC_*`.
+        let c = from_env(|k| if secure_execution() { None } else { std::env::var(k).ok() });
         crate::log::DEBUG.store(c.debug, core::sync::atomic::Ordering::Relaxed);
         crate::hooks::set_active(c.enabled);
         crate::debug!(
@@ -85,6 +88,12 @@ pub fn init() -> &'static Config {
         );
         c
     })
+}
+
+/// Is the process in secure-execution mode (`AT_SECURE`)?
+fn secure_execution() -> bool {
+    // SAFETY: getauxval has no preconditions.
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }
 
 /// The configuration (initialising it on first use).
