@@ -280,12 +280,18 @@ done
 if wanted secure_env; then
     if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
         echo "FAIL secure_env: needs root and a user 'nobody' to make a set-user-ID program"
-    elif build secure_env gcc -O2 -Ipreload -L"$ROOT/target/release" -Wl,-rpath,"$ROOT/target/release" \
-        -o "$BUILD/secure_env" -lopencoro tests/programs/secure_env.c; then
-        cp "$BUILD/secure_env" "$WORK/secure_env" && chown nobody "$WORK/secure_env" &&
-            chmod 4755 "$WORK/secure_env" && chmod 755 "$WORK"
-        got=$(cd / && OPENCORO=0 timeout 20 "$WORK/secure_env" 2>&1)
-        plain=$(OPENCORO=0 timeout 20 "$BUILD/secure_env" 2>&1)
+    elif ! gcc -O2 -Ipreload -L"$ROOT/target/release" -Wl,-rpath,"$WORK/secure" -o "$OUT/secure_env" \
+        tests/programs/secure_env.c -lopencoro >"$OUT/secure_env.build" 2>&1; then
+        echo "FAIL secure_env: does not build"
+        detail "$OUT/secure_env.build" 10
+    else
+        # In a directory of its own that the other user can read (the
+        # checkout may not be), with the library beside it (its rpath).
+        mkdir -p "$WORK/secure" && cp "$LIB" "$OUT/secure_env" "$WORK/secure/" &&
+            chmod 755 "$WORK" "$WORK/secure" && chown nobody "$WORK/secure/secure_env" &&
+            chmod 4755 "$WORK/secure/secure_env"
+        got=$(cd / && OPENCORO=0 timeout 20 "$WORK/secure/secure_env" 2>&1)
+        plain=$(OPENCORO=0 timeout 20 "$OUT/secure_env" 2>&1)
         if [ "$got" != "secure 1 active 1" ]; then echo "FAIL secure_env: set-user-ID run printed '$got', expected 'secure 1 active 1'"
         elif [ "$plain" != "secure 0 active 0" ]; then echo "FAIL secure_env: plain run printed '$plain', expected 'secure 0 active 0' (the check is broken)"
         else echo "PASS secure_env"; fi
