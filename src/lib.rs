@@ -37,6 +37,7 @@ pub mod monitor;
 mod preload_env;
 pub mod reactor;
 pub mod sched;
+pub mod signal;
 pub mod stats;
 pub mod sync;
 pub mod sys;

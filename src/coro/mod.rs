@@ -345,7 +345,7 @@ impl Task {
             bits &= bits - 1;
             // SAFETY: tgkill to our own thread with a valid signal number.
             unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid, sig, 0, 0, 0) };
-            let how = if crate::hooks::signal::restarts(sig as i32) { 1 } else { 2 };
+            let how = if crate::signal::program::restarts(sig as i32) { 1 } else { 2 };
             self.interrupted.fetch_max(how, Ordering::Relaxed);
         }
         crate::sys::set_errno(e);
@@ -794,7 +794,7 @@ pub fn thread_sigmask() -> u64 {
 
 fn set_thread_sigmask(m: u64) {
     // SIGURG stays deliverable: it is how the monitor preempts.
-    let m = if crate::monitor::preempt::active() { m & !(1 << (libc::SIGURG - 1)) } else { m };
+    let m = if crate::signal::preempt::active() { m & !(1 << (libc::SIGURG - 1)) } else { m };
     crate::sys::sigmask(libc::SIG_SETMASK, Some(m));
 }
 

@@ -164,8 +164,9 @@ fn os_thread(why: &str) {
 unsafe fn explicit_sched(attr: *const pthread_attr_t) -> bool {
     let mut inherit = libc::PTHREAD_INHERIT_SCHED;
     let mut policy = libc::SCHED_OTHER;
-    // SAFETY: the caller's contract; out-pointers to locals.
+    // SAFETY: sched_param is plain data; all zeroes is a valid value.
     let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // SAFETY: the caller's contract; out-pointers to locals.
     unsafe {
         pthread_attr_getinheritsched(attr, &mut inherit);
         pthread_attr_getschedpolicy(attr, &mut policy);
@@ -511,7 +512,7 @@ fn record_mask() {
         // delivers a pending signal when it is unblocked.
         t.deliver_pending();
         let urg: u64 = 1 << (libc::SIGURG - 1);
-        if m & urg != 0 && crate::monitor::preempt::active() {
+        if m & urg != 0 && crate::signal::preempt::active() {
             // SIGURG stays deliverable: it is how the monitor preempts.
             crate::sys::sigmask(libc::SIG_UNBLOCK, Some(urg));
         }

@@ -1,6 +1,6 @@
 //! The monitor: one thread per process that watches what each worker runs
 //! and since when (Go's sysmon), and preempts a coroutine that has run
-//! longer than its slice by sending SIGURG to its worker ([`preempt`]).
+//! longer than its slice by sending SIGURG to its worker (`signal::preempt`).
 //!
 //! Each worker publishes a [`Watch`]: a switch counter it bumps at every
 //! resume and whether it is running a coroutine now. The monitor samples
@@ -9,8 +9,6 @@
 //! running (not blocked in a system call: a signal there could surface as
 //! an EINTR), gets a SIGURG. While no worker runs anything the monitor
 //! sleeps until a worker wakes it, so an idle process stays idle.
-
-pub mod preempt;
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 
@@ -119,7 +117,7 @@ fn wake_monitor() {
 pub fn start(rt: &'static Runtime) {
     let cfg = crate::config::get();
     if cfg.preempt {
-        preempt::install();
+        crate::signal::preempt::install();
     }
     spawn(rt);
 }
@@ -145,7 +143,7 @@ fn run(rt: &'static Runtime) {
     let cfg = crate::config::get();
     let slice = cfg.slice_ms * 1_000_000;
     let handoff = cfg.handoff_ms * 1_000_000;
-    let preempting = preempt::active();
+    let preempting = crate::signal::preempt::active();
     let mut tick = (slice.min(handoff) / 4).max(250_000);
     if preempting {
         tick = tick.min(WAKEUP_GRANULARITY_NS / 2);

@@ -102,7 +102,7 @@ pub fn main_task() -> Option<Arc<Task>> {
 }
 
 /// A signal handler forwarded a signal to `main` (see
-/// `hooks::signal::forward_to_main`): the next worker loop to look makes
+/// `signal::program::forward_to_main`): the next worker loop to look makes
 /// it runnable. A handler may interrupt a worker anywhere, in the middle of
 /// its queues or locks, so it only sets this and writes to worker 0's
 /// eventfd (async-signal-safe); the loop does the rest.

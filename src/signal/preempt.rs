@@ -11,7 +11,7 @@
 //! switch, so the next coroutine on that worker stays preemptible.
 //!
 //! SIGURGs the runtime did not send go to the program's own handler, which
-//! `sigaction`/`signal` record instead of installing (see hooks/signal.rs).
+//! `sigaction`/`signal` record instead of installing (see `signal::program`).
 
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
@@ -96,7 +96,7 @@ pub fn install() {
         sa.sa_sigaction = handler as *const () as usize;
         sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
         let mut old: libc::sigaction = std::mem::zeroed();
-        if crate::hooks::signal::real_sigaction(libc::SIGURG, &sa, &mut old) == 0 {
+        if crate::signal::program::real_sigaction(libc::SIGURG, &sa, &mut old) == 0 {
             set_program(&old);
             ACTIVE.store(1, Ordering::Release);
         }
