@@ -63,7 +63,7 @@ pub(crate) extern "C" fn after_fork_child() {
         return;
     }
     let Some(task) = coro::current_task() else { return };
-    if coro::overflow::check_depth(&task, 0) == coro::overflow::Depth::Foreign {
+    if crate::signal::overflow::check_depth(&task, 0) == crate::signal::overflow::Depth::Foreign {
         // Not the coroutine's stack: a thread made with a raw clone that
         // shares the worker's thread pointer forked. No runtime here.
         crate::hooks::mark_forked();

@@ -34,7 +34,6 @@
 //! same (inlined) function. Every accessor here is `#[inline(never)]` and
 //! returns a value, never an address (design notes, fact 9).
 
-pub mod overflow;
 pub mod stack;
 
 use std::cell::{Cell, UnsafeCell};

@@ -152,7 +152,7 @@ impl Guard {
         if task.in_hook() {
             return None;
         }
-        if coro::overflow::check_depth(task, HOOK_STACK_RESERVE) == coro::overflow::Depth::Foreign {
+        if crate::signal::overflow::check_depth(task, HOOK_STACK_RESERVE) == crate::signal::overflow::Depth::Foreign {
             // Another thread or stack (raw clone, sigaltstack) that sees
             // this worker's thread-locals: not the coroutine; libc serves it.
             return None;

@@ -13,7 +13,7 @@
 //!   EINTR unless the handler asked for `SA_RESTART`. Signals sent to one
 //!   thread run their handler on that thread.
 //! - SIGSEGV and SIGBUS stay libc's (the runtime's overflow handler chains
-//!   to what the program installs before it; see `coro::overflow`).
+//!   to what the program installs before it; see `signal::overflow`).
 
 use libc::{c_int, sighandler_t};
 

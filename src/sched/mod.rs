@@ -251,10 +251,10 @@ fn start_threads(rt: &'static Runtime) {
     for i in 0..(rt.workers() + 1).min(rt.slots()) {
         rt.poller(i);
     }
-    crate::coro::overflow::install();
+    crate::signal::overflow::install();
     if worker::current_worker().is_some() {
         // Worker 0's loop, on the main thread, began before the start.
-        crate::coro::overflow::ensure_altstack();
+        crate::signal::overflow::ensure_altstack();
     }
     start_workers(rt, rt.main_mode.then_some(0));
     // The monitor's views of the workers' threads, opened here, before the

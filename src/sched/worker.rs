@@ -204,7 +204,7 @@ fn run_loop(
     if super::started() {
         // (worker 0's loop on the main thread begins before the start,
         // which then gives it its stack: see `sched::start`)
-        crate::coro::overflow::ensure_altstack();
+        crate::signal::overflow::ensure_altstack();
     }
     LOCAL.with(|c| c.set(&local));
     local.slots.set_local(&local as *const Local as usize);
@@ -448,7 +448,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
     let req = unsafe { t.resume(local.index, &local.slots) };
     current.set(std::ptr::null());
     if !t.stack_ok() {
-        crate::coro::overflow::report_and_abort(t.stack_size());
+        crate::signal::overflow::report_and_abort(t.stack_size());
     }
     let event = if req.is_some() { crate::stats::Event::Suspend } else { crate::stats::Event::Complete };
     crate::stats::emit(event, Arc::as_ptr(&t));

@@ -10,14 +10,20 @@
 //! - [`preempt`]: SIGURG, the monitor's preemption signal: its handler
 //!   suspends the interrupted coroutine at a safe point, restarts a system
 //!   call it cut short, and passes other SIGURGs to the program's handler.
+//! - [`overflow`]: SIGSEGV and SIGBUS on a coroutine's guard page: the
+//!   one-line stack-overflow report; other faults go to the handler the
+//!   program had installed before.
+//! - [`wait`]: `sigwait` and its siblings on a coroutine (a `signalfd` on
+//!   the reactor).
 //!
 //! Elsewhere, each next to the state it works on: the hooks themselves
 //! (`hooks::signal`: `sigaction`, `signal`, `sigsuspend`; `hooks::sigwait`;
 //! `hooks::thread`: `pthread_sigmask`, `pthread_kill`), the signals held for
 //! a green thread and its mask (`coro::Task`: `post_signal`,
-//! `deliver_pending`), `main`'s forwarding flags in the scheduler
-//! (`sched::wake_main_from_signal`), and the stack-overflow handler for
-//! SIGSEGV/SIGBUS (`coro::overflow`).
+//! `deliver_pending`), and `main`'s forwarding flags in the scheduler
+//! (`sched::wake_main_from_signal`).
 
+pub mod overflow;
 pub mod preempt;
 pub mod program;
+pub mod wait;

@@ -142,7 +142,7 @@ pub enum Depth {
 /// Aborts with the overflow report if the calling coroutine's stack pointer
 /// is within `reserve` bytes of (or just below) its usable bottom.
 #[inline]
-pub fn check_depth(t: &super::Task, reserve: usize) -> Depth {
+pub fn check_depth(t: &crate::coro::Task, reserve: usize) -> Depth {
     let (_, bottom, top, _) = t.stack_bounds();
     let sp = crate::sys::stack_pointer();
     if bottom == 0 {
@@ -158,7 +158,7 @@ pub fn check_depth(t: &super::Task, reserve: usize) -> Depth {
 }
 
 extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    let t = super::current_ptr();
+    let t = crate::coro::current_ptr();
     if !t.is_null() {
         // SAFETY: t is this thread's running task; its bound cells are only
         // written before it first runs.
