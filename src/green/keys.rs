@@ -41,8 +41,8 @@ pub fn deleted(key: libc::pthread_key_t) {
 pub fn run_destructors() {
     for _ in 0..DESTRUCTOR_ITERATIONS {
         let mut ran = false;
-        for k in 0..HIGH.load(Ordering::Acquire) {
-            let d = DTORS[k].load(Ordering::Acquire);
+        for (k, dtor) in DTORS.iter().enumerate().take(HIGH.load(Ordering::Acquire)) {
+            let d = dtor.load(Ordering::Acquire);
             if d == 0 {
                 continue;
             }
