@@ -23,6 +23,7 @@
 //!   our own hooks.
 
 pub mod log;
+pub mod arch;
 
 pub mod blocking;
 pub mod capi;

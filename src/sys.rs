@@ -4,29 +4,7 @@
 //! the library's *own* exported symbols (design notes, fact 3). Diagnostics and
 //! the runtime's own fd calls therefore issue the system call instruction directly.
 
-use core::arch::asm;
-
-/// Issues a raw x86_64 system call with up to six arguments.
-///
-/// # Safety
-/// The caller must pass arguments that are valid for system call `nr`.
-#[inline]
-pub unsafe fn syscall6(nr: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
-    let ret: isize;
-    // SAFETY: the x86_64 Linux syscall ABI: rax = nr, args in rdi rsi rdx r10 r8 r9;
-    // the kernel clobbers rcx and r11. Validity of the arguments is the caller's duty.
-    unsafe {
-        asm!(
-            "syscall",
-            inlateout("rax") nr as isize => ret,
-            in("rdi") a1, in("rsi") a2, in("rdx") a3,
-            in("r10") a4, in("r8") a5, in("r9") a6,
-            lateout("rcx") _, lateout("r11") _,
-            options(nostack),
-        );
-    }
-    ret
-}
+pub use crate::arch::{set_thread_pointer, stack_pointer, syscall6, thread_pointer};
 
 /// Writes all of `buf` to `fd` with the raw `write` system call (retrying on
 /// partial writes and EINTR). Async-signal-safe.
@@ -81,25 +59,6 @@ pub fn page_size() -> usize {
     if p > 0 { p as usize } else { 4096 }
 }
 
-/// The current stack pointer.
-#[inline(always)]
-pub fn stack_pointer() -> usize {
-    let sp: usize;
-    // SAFETY: reads rsp; no memory access.
-    unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
-    sp
-}
-
-/// The calling thread's thread pointer (glibc's `struct pthread *`, whose
-/// first word points to itself on x86_64).
-#[inline(always)]
-pub fn thread_pointer() -> usize {
-    let tp: usize;
-    // SAFETY: %fs:0 is the TCB's self pointer on x86_64 Linux (the TLS ABI).
-    unsafe { asm!("mov {}, qword ptr fs:[0]", out(reg) tp, options(nostack, readonly, preserves_flags)) };
-    tp
-}
-
 /// `AT_HWCAP2` bit saying user space may write the FS base itself.
 const HWCAP2_FSGSBASE: u64 = 1 << 1;
 
@@ -107,24 +66,6 @@ const HWCAP2_FSGSBASE: u64 = 1 << 1;
 pub fn has_fsgsbase() -> bool {
     // SAFETY: getauxval has no preconditions.
     unsafe { libc::getauxval(libc::AT_HWCAP2) & HWCAP2_FSGSBASE != 0 }
-}
-
-/// Points the calling thread's FS base at `tp` (a thread descriptor).
-///
-/// # Safety
-/// `tp` must be a valid, initialised thread descriptor; from here on every
-/// thread-local access of this OS thread uses it. `fast` must only be true
-/// when [`has_fsgsbase`] said so.
-#[inline(always)]
-pub unsafe fn set_thread_pointer(tp: usize, fast: bool) {
-    if fast {
-        // SAFETY: FSGSBASE is enabled (caller's contract); the value is valid.
-        unsafe { asm!("wrfsbase {}", in(reg) tp, options(nostack, preserves_flags)) };
-    } else {
-        const ARCH_SET_FS: usize = 0x1002;
-        // SAFETY: arch_prctl(ARCH_SET_FS, tp) with a valid descriptor.
-        unsafe { syscall6(libc::SYS_arch_prctl, ARCH_SET_FS, tp, 0, 0, 0, 0) };
-    }
 }
 
 /// The calling OS thread's kernel thread id.

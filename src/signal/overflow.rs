@@ -168,7 +168,7 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
         // SAFETY: info is the siginfo the kernel passed to this SA_SIGINFO handler.
         let fault = unsafe { (*info).si_addr() } as usize;
         // SAFETY: ctx is the ucontext the kernel passed to this handler.
-        let sp = unsafe { (*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RSP as usize] } as usize;
+        let sp = unsafe { crate::arch::context_ip_sp(ctx) }.1;
         let fault_low = start.saturating_sub(FAR_BELOW);
         let sp_low = bottom.saturating_sub(SP_FAR_BELOW);
         if bottom != 0 && ((fault >= fault_low && fault < bottom) || (sp >= sp_low && sp < bottom)) {

@@ -141,30 +141,14 @@ extern "C" fn handler(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
 /// (the monitor saw it running, then signalled): calls that a handler cuts
 /// short whatever `SA_RESTART` says (`select`, `poll`, `nanosleep`,
 /// `semtimedop`, `msgrcv`, `epoll_wait`, ...) would then return EINTR,
-/// which natively never happens. When the saved context says so (RAX holds
-/// -EINTR and the instruction before RIP is `syscall`), the call is made to
-/// start again on return, with its arguments still in their registers: RIP
-/// goes back over `syscall` and RAX gets the call's number, read from the
-/// `mov $nr, %eax` right before it (how glibc's wrappers and most inline
-/// system calls load it). Where the number cannot be read that way, the
-/// EINTR stays. A call that restarts waits its whole timeout again (the
-/// kernel's own restart would count the time already waited). x86_64 only;
-/// async-signal-safe (reads the code with `process_vm_readv`).
+/// which natively never happens. When the saved context shows such a call,
+/// it is made to start again on return (`arch::restart_interrupted_syscall`);
+/// where it cannot tell, the EINTR stays. A call that restarts waits its
+/// whole timeout again (the kernel's own restart would count the time
+/// already waited).
 fn restart_interrupted_call(ctx: *mut c_void) {
     // SAFETY: the kernel passes a valid, writable ucontext.
-    let g = unsafe { &mut (*(ctx as *mut libc::ucontext_t)).uc_mcontext.gregs };
-    let (rip, rax) = (g[libc::REG_RIP as usize] as usize, g[libc::REG_RAX as usize]);
-    if rax != -(libc::EINTR as i64) || rip < 7 {
-        return;
-    }
-    // `b8 imm32` (mov $nr, %eax) then `0f 05` (syscall), ending at RIP.
-    let Some(code) = crate::sys::copy_in((rip - 7) as *const [u8; 7]) else { return };
-    if code[0] != 0xb8 || code[5..] != [0x0f, 0x05] {
-        return;
-    }
-    let nr = u32::from_le_bytes([code[1], code[2], code[3], code[4]]);
-    g[libc::REG_RAX as usize] = nr as i64;
-    g[libc::REG_RIP as usize] = (rip - 2) as i64;
+    unsafe { crate::arch::restart_interrupted_syscall(ctx) };
 }
 
 /// Consumes the monitor's mark on this worker.
@@ -198,10 +182,7 @@ fn try_preempt(ctx: *mut c_void) {
     // SAFETY: non-null CURRENT is the task this thread runs.
     let task = unsafe { &*t };
     // SAFETY: the kernel passes a valid ucontext.
-    let (ip, sp) = unsafe {
-        let uc = &*(ctx as *const libc::ucontext_t);
-        (uc.uc_mcontext.gregs[libc::REG_RIP as usize] as usize, uc.uc_mcontext.gregs[libc::REG_RSP as usize] as usize)
-    };
+    let (ip, sp) = unsafe { crate::arch::context_ip_sp(ctx) };
     let (_, bottom, top, _) = task.stack_bounds();
     if !(bottom..top).contains(&sp) {
         return; // the worker loop, not the coroutine

@@ -1,0 +1,106 @@
+//! x86_64 Linux: the assembly and the register access, in one place.
+//!
+//! The raw system call instruction, the stack and thread pointers, the FS
+//! base, and what the signal handlers read and write in a saved context.
+
+use core::arch::asm;
+
+/// Issues a raw x86_64 system call with up to six arguments.
+///
+/// # Safety
+/// The caller must pass arguments that are valid for system call `nr`.
+#[inline]
+pub unsafe fn syscall6(nr: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+    let ret: isize;
+    // SAFETY: the x86_64 Linux syscall ABI: rax = nr, args in rdi rsi rdx r10 r8 r9;
+    // the kernel clobbers rcx and r11. Validity of the arguments is the caller's duty.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a1, in("rsi") a2, in("rdx") a3,
+            in("r10") a4, in("r8") a5, in("r9") a6,
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// The current stack pointer.
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads rsp; no memory access.
+    unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
+}
+
+/// The calling thread's thread pointer (glibc's `struct pthread *`, whose
+/// first word points to itself on x86_64).
+#[inline(always)]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: %fs:0 is the TCB's self pointer on x86_64 Linux (the TLS ABI).
+    unsafe { asm!("mov {}, qword ptr fs:[0]", out(reg) tp, options(nostack, readonly, preserves_flags)) };
+    tp
+}
+
+/// Points the calling thread's FS base at `tp` (a thread descriptor).
+///
+/// # Safety
+/// `tp` must be a valid, initialised thread descriptor; from here on every
+/// thread-local access of this OS thread uses it. `fast` must only be true
+/// when `sys::has_fsgsbase` said so.
+#[inline(always)]
+pub unsafe fn set_thread_pointer(tp: usize, fast: bool) {
+    if fast {
+        // SAFETY: FSGSBASE is enabled (caller's contract); the value is valid.
+        unsafe { asm!("wrfsbase {}", in(reg) tp, options(nostack, preserves_flags)) };
+    } else {
+        const ARCH_SET_FS: usize = 0x1002;
+        // SAFETY: arch_prctl(ARCH_SET_FS, tp) with a valid descriptor.
+        unsafe { syscall6(libc::SYS_arch_prctl, ARCH_SET_FS, tp, 0, 0, 0, 0) };
+    }
+}
+
+/// The instruction and stack pointers of a context saved by the kernel
+/// for a signal handler.
+///
+/// # Safety
+/// `ctx` is the `ucontext_t` the kernel passed to an `SA_SIGINFO` handler.
+pub unsafe fn context_ip_sp(ctx: *const libc::c_void) -> (usize, usize) {
+    // SAFETY: the caller's contract.
+    let g = unsafe { &(*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs };
+    (g[libc::REG_RIP as usize] as usize, g[libc::REG_RSP as usize] as usize)
+}
+
+/// A system call that a signal cut short with EINTR, as a saved context
+/// shows it: RAX holds -EINTR and the instruction before RIP is `syscall`,
+/// with the call's number loaded just before it by `mov $nr, %eax` (how
+/// glibc's wrappers and most inline system calls load it). Makes the call
+/// start again on return (RIP back over `syscall`, RAX the number; its
+/// arguments are still in their registers). False where the context is not
+/// such a call or the number cannot be read that way. Async-signal-safe
+/// (reads the code with `process_vm_readv`).
+///
+/// # Safety
+/// `ctx` is the writable `ucontext_t` the kernel passed to an
+/// `SA_SIGINFO` handler.
+pub unsafe fn restart_interrupted_syscall(ctx: *mut libc::c_void) -> bool {
+    // SAFETY: the caller's contract.
+    let g = unsafe { &mut (*(ctx as *mut libc::ucontext_t)).uc_mcontext.gregs };
+    let (rip, rax) = (g[libc::REG_RIP as usize] as usize, g[libc::REG_RAX as usize]);
+    if rax != -(libc::EINTR as i64) || rip < 7 {
+        return false;
+    }
+    // `b8 imm32` (mov $nr, %eax) then `0f 05` (syscall), ending at RIP.
+    let Some(code) = crate::sys::copy_in((rip - 7) as *const [u8; 7]) else { return false };
+    if code[0] != 0xb8 || code[5..] != [0x0f, 0x05] {
+        return false;
+    }
+    let nr = u32::from_le_bytes([code[1], code[2], code[3], code[4]]);
+    g[libc::REG_RAX as usize] = nr as i64;
+    g[libc::REG_RIP as usize] = (rip - 2) as i64;
+    true
+}
