@@ -44,7 +44,7 @@
 //! not last created by a call we saw is therefore re-checked (one
 //! `epoll_ctl` modify) at every wait.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::coro::{self, Request, Task};
@@ -137,16 +137,11 @@ struct Table {
 
 static TABLE: crate::sync::PerProcess<Table> = crate::sync::PerProcess::new();
 static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
-/// Waits in progress per worker (worth a non-blocking poll while busy).
-static WAITING: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
 
 /// In a forked child: the fd table describes the parent's registrations
 /// (in epoll sets the child does not use) and waiters; start afresh.
 pub(crate) fn forget_after_fork() {
     TABLE.renew(None);
-    for w in &WAITING {
-        w.store(0, Ordering::Relaxed);
-    }
 }
 
 fn table() -> &'static Table {
@@ -389,16 +384,21 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
     if added == 0 && deadline == crate::timer::NEVER {
         return Wait::Unpollable;
     }
-    WAITING[worker % WAITING.len()].fetch_add(1, Ordering::Relaxed);
-    if let Some(s) = crate::sched::try_runtime().and_then(|rt| rt.stats.get(worker)) {
-        crate::stats::bump(&s.reactor_waits);
+    // Counted on the slot where it registered (worth a non-blocking poll
+    // there while busy); the runtime exists: a coroutine runs.
+    let slot = crate::sched::try_runtime().and_then(|rt| rt.slot.get(worker));
+    if let Some(s) = slot {
+        s.fd_waiters.fetch_add(1, Ordering::Relaxed);
+        crate::stats::bump(&s.stats.reactor_waits);
     }
     if deadline == crate::timer::NEVER {
         coro::suspend(Request::Park);
     } else {
         coro::suspend(Request::Sleep(deadline));
     }
-    WAITING[worker % WAITING.len()].fetch_sub(1, Ordering::Relaxed);
+    if let Some(s) = slot {
+        s.fd_waiters.fetch_sub(1, Ordering::Relaxed);
+    }
     // Still listed: not woken by readiness (a timeout or a stale wake-up).
     let still_waiting = remove_waiter(list, id);
     let closed = list.iter().any(|&(tok, _, _)| existing(tok.fd).is_some_and(|e| e.gen.load(Ordering::Acquire) != tok.gen));
@@ -456,7 +456,7 @@ fn register(worker: usize, fd: i32, gen: u32, known: bool) -> std::io::Result<()
 
 /// Number of waits in progress on worker `w`'s coroutines.
 pub fn waiting_on(w: usize) -> usize {
-    WAITING[w % WAITING.len()].load(Ordering::Relaxed)
+    crate::sched::try_runtime().and_then(|rt| rt.slot.get(w)).map_or(0, |s| s.fd_waiters.load(Ordering::Relaxed))
 }
 
 /// Acts on the events a worker's poller returned: bumps the readiness

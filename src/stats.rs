@@ -99,7 +99,7 @@ pub struct CTotals {
 /// Slot `i`'s counters now (zeros before the runtime starts).
 pub fn worker(i: usize) -> CWorkerStats {
     let Some(rt) = crate::sched::try_runtime() else { return CWorkerStats::default() };
-    let (Some(s), Some(w)) = (rt.stats.get(i), rt.watch.get(i)) else { return CWorkerStats::default() };
+    let (Some(s), Some(w)) = (rt.slot.get(i).map(|s| &s.stats), rt.slot.get(i).map(|s| &s.watch)) else { return CWorkerStats::default() };
     let r = |c: &AtomicU64| c.load(Ordering::Relaxed);
     CWorkerStats {
         coroutines_run: r(&s.started),

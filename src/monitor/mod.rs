@@ -71,13 +71,13 @@ const WAKEUP_GRANULARITY_NS: u64 = 500_000;
 /// Does a coroutine wait in worker `w`'s queues? Best-effort: they are
 /// read without a lock.
 fn others_wait(rt: &Runtime, w: usize) -> bool {
-    !rt.stealers[w].is_empty() || !rt.inboxes[w].is_empty()
+    !rt.slot[w].stealer.is_empty() || !rt.slot[w].inbox.is_empty()
 }
 
 /// Does a coroutine that slept wait for worker `w` (its timer is due, or
 /// it was woken by one and waits in line)?
 fn sleepers_wait(rt: &Runtime, w: usize, now: u64) -> bool {
-    !rt.woken[w].is_empty() || timers_due(rt, w, now)
+    !rt.slot[w].woken.is_empty() || timers_due(rt, w, now)
 }
 
 /// Is a timer of worker `w` due (a heap the worker holds right now counts
@@ -87,9 +87,9 @@ fn sleepers_wait(rt: &Runtime, w: usize, now: u64) -> bool {
 /// sleepers waited for the periodic check, 61 switches apart
 /// (`fair_share_sleeper`).
 fn timers_due(rt: &Runtime, w: usize, now: u64) -> bool {
-    let due = rt.timers[w].try_lock().is_ok_and(|h| h.next() <= now);
-    if due && !rt.watch[w].timers_due.load(Ordering::Relaxed) {
-        rt.watch[w].timers_due.store(true, Ordering::Release);
+    let due = rt.slot[w].timers.try_lock().is_ok_and(|h| h.next() <= now);
+    if due && !rt.slot[w].watch.timers_due.load(Ordering::Relaxed) {
+        rt.slot[w].watch.timers_due.store(true, Ordering::Release);
     }
     due
 }
@@ -148,7 +148,7 @@ fn run(rt: &'static Runtime) {
     if preempting {
         tick = tick.min(WAKEUP_GRANULARITY_NS / 2);
     }
-    let n = rt.watch.len();
+    let n = rt.slot.len();
     // Per worker: the switch count last seen and when it was first seen.
     let mut seen: Vec<(u64, u64)> = vec![(u64::MAX, 0); n];
     let pid = std::process::id() as usize;
@@ -158,7 +158,7 @@ fn run(rt: &'static Runtime) {
         let mut busy = false;
         // The next tick, or sooner the earliest timer of a busy worker.
         let mut wake_at = now + tick;
-        for (i, w) in rt.watch.iter().enumerate() {
+        for (i, w) in rt.slot.iter().map(|s| &s.watch).enumerate() {
             if !w.running.load(Ordering::Relaxed) {
                 seen[i] = (u64::MAX, 0);
                 continue;
@@ -173,7 +173,7 @@ fn run(rt: &'static Runtime) {
                 }
             }
             // (One already due is the tick's business: no faster retries.)
-            if let Some(next) = rt.timers[i].try_lock().ok().map(|h| h.next()).filter(|&d| d > now) {
+            if let Some(next) = rt.slot[i].timers.try_lock().ok().map(|h| h.next()).filter(|&d| d > now) {
                 wake_at = wake_at.min(next);
             }
             let ran = now - seen[i].1;
@@ -220,7 +220,7 @@ fn run(rt: &'static Runtime) {
             // Nothing ran for two slices: sleep until a worker starts a run.
             let seq = WAKE.load(Ordering::Acquire);
             MONITOR_IDLE.store(true, Ordering::SeqCst);
-            if !rt.watch.iter().any(|w| w.running.load(Ordering::SeqCst)) {
+            if !rt.slot.iter().any(|s| s.watch.running.load(Ordering::SeqCst)) {
                 // Workers check the flag without a fence (it is on every
                 // switch): a run that starts in that window is seen at the
                 // latest after this timeout.
@@ -244,15 +244,15 @@ fn run(rt: &'static Runtime) {
 /// for the blocked ones (their queues, timers and pollers). With every
 /// spare started and blocked, their coroutines wait (OPENCORO_MAX_THREADS).
 fn hand_off(rt: &'static Runtime, w: usize) {
-    rt.watch[w].blocked.store(true, Ordering::Release);
-    crate::stats::bump(&rt.stats[w].handoffs);
+    rt.slot[w].watch.blocked.store(true, Ordering::Release);
+    crate::stats::bump(&rt.slot[w].stats.handoffs);
     let spares = rt.workers()..rt.slots();
-    if spares.clone().any(|s| rt.watch[s].active.load(Ordering::Acquire) && !rt.watch[s].blocked.load(Ordering::Acquire)) {
+    if spares.clone().any(|s| rt.slot[s].watch.active.load(Ordering::Acquire) && !rt.slot[s].watch.blocked.load(Ordering::Acquire)) {
         // One already stands in; it picks up this one too.
         return;
     }
     for s in spares {
-        let sw = &rt.watch[s];
+        let sw = &rt.slot[s].watch;
         if sw.active.swap(true, Ordering::AcqRel) {
             continue;
         }

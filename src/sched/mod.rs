@@ -56,28 +56,40 @@ use idle::Idle;
 /// loop and signal handlers; coroutines have stacks of their own.
 const WORKER_THREAD_STACK: usize = 256 * 1024;
 
+/// What one slot (a worker, or a spare that may stand in for blocked ones)
+/// owns. Aligned to two cache lines so that neighbours' counters and
+/// queue ends do not share one.
+#[repr(align(128))]
+pub(crate) struct Slot {
+    /// The thief's end of the slot's local queue.
+    pub(crate) stealer: Stealer<Arc<Task>>,
+    /// Pinned tasks woken from other threads (and `main`).
+    pub(crate) inbox: Injector<Arc<Task>>,
+    /// Green threads whose timer fired while the worker was busy; they go
+    /// before its queue (a thread that slept is behind in CPU time, as the
+    /// kernel's scheduler sees it) and may be stolen.
+    pub(crate) woken: Injector<Arc<Task>>,
+    /// Fd readiness of its coroutines, and where it sleeps when idle. A
+    /// spare's is made when the slot is first used (each costs the process
+    /// three fds).
+    poller: OnceLock<poller::Poller>,
+    /// What it runs, for the monitor.
+    pub(crate) watch: crate::monitor::Watch,
+    /// The deadlines of the coroutines that slept there. Behind a lock so
+    /// that a spare can fire a blocked worker's timers.
+    pub(crate) timers: Mutex<crate::timer::TimerHeap<Arc<Task>>>,
+    /// Its counters (`OPENCORO_STATS`, `opencoro_stats`).
+    pub(crate) stats: crate::stats::WorkerStats,
+    /// Coroutines waiting for fds on its poller (see `reactor`).
+    pub(crate) fd_waiters: AtomicUsize,
+}
+
 /// State shared across all workers.
 pub struct Runtime {
     pub(crate) injector: Injector<Arc<Task>>,
-    pub(crate) stealers: Vec<Stealer<Arc<Task>>>,
-    pub(crate) inboxes: Vec<Injector<Arc<Task>>>,
-    /// Per worker: green threads whose timer fired while the worker was
-    /// busy; they go before its queue (a thread that slept is behind in
-    /// CPU time, as the kernel's scheduler sees it) and may be stolen.
-    pub(crate) woken: Vec<Injector<Arc<Task>>>,
+    /// One per worker and spare, side by side (see [`Slot`]).
+    pub(crate) slot: Box<[Slot]>,
     pub(crate) idle: Idle,
-    /// One poller per worker: fd readiness of its coroutines, and where it
-    /// sleeps when idle.
-    /// One per slot; a spare's is made when the slot is first used (each
-    /// costs the process three fds).
-    pollers: Vec<OnceLock<poller::Poller>>,
-    /// What each worker runs, for the monitor.
-    pub(crate) watch: Vec<crate::monitor::Watch>,
-    /// Each worker's deadlines (of the coroutines that slept there). Behind
-    /// a lock so that a spare can fire a blocked worker's timers.
-    pub(crate) timers: Vec<Mutex<crate::timer::TimerHeap<Arc<Task>>>>,
-    /// Each slot's counters (`OPENCORO_STATS`, `opencoro_stats`).
-    pub(crate) stats: Vec<crate::stats::WorkerStats>,
     /// Workers proper; the slots past them are spares (see `monitor`).
     primaries: usize,
     /// Local queues not yet claimed by their worker thread.
@@ -120,7 +132,7 @@ pub(crate) fn wake_main_from_signal() {
     // pending bit the handler set on main is visible to whoever takes this.
     MAIN_URGENT.store(true, Ordering::Relaxed);
     MAIN_SIGNALLED.store(true, Ordering::Release);
-    if let Some(p) = RT.get().and_then(|rt| rt.pollers[0].get()) {
+    if let Some(p) = RT.get().and_then(|rt| rt.slot[0].poller.get()) {
         p.notify();
     }
 }
@@ -220,7 +232,6 @@ fn build() -> Runtime {
     // fork while another thread builds it would leave it half-built in the
     // child for good. Build it now, before any thread of ours exists.
     let _ = stealers[0].steal();
-    let pollers: Vec<OnceLock<poller::Poller>> = (0..n).map(|_| OnceLock::new()).collect();
     crate::coro::stack::init();
     if cfg.stats {
         crate::stats::print_at_exit();
@@ -229,14 +240,20 @@ fn build() -> Runtime {
     crate::debug!("runtime: {primaries} workers, {} spares, main thread is worker 0: {main_mode}", n - primaries);
     Runtime {
         injector: Injector::new(),
-        stealers,
-        inboxes: (0..n).map(|_| Injector::new()).collect(),
-        woken: (0..n).map(|_| Injector::new()).collect(),
+        slot: stealers
+            .into_iter()
+            .map(|stealer| Slot {
+                stealer,
+                inbox: Injector::new(),
+                woken: Injector::new(),
+                poller: OnceLock::new(),
+                watch: crate::monitor::Watch::default(),
+                timers: Mutex::new(crate::timer::TimerHeap::new()),
+                stats: crate::stats::WorkerStats::default(),
+                fd_waiters: AtomicUsize::new(0),
+            })
+            .collect(),
         idle: Idle::new(),
-        pollers,
-        watch: (0..n).map(|_| crate::monitor::Watch::default()).collect(),
-        timers: (0..n).map(|_| Mutex::new(crate::timer::TimerHeap::new())).collect(),
-        stats: (0..n).map(|_| crate::stats::WorkerStats::default()).collect(),
         primaries,
         deques: Mutex::new(deques.into_iter().map(Some).collect()),
         main_mode,
@@ -260,7 +277,7 @@ fn start_threads(rt: &'static Runtime) {
     // The monitor's views of the workers' threads, opened here, before the
     // program goes on: an open takes the lowest free fd number for a moment.
     for i in 0..rt.workers() {
-        let w = &rt.watch[i];
+        let w = &rt.slot[i].watch;
         let deadline = crate::sys::now_ns() + 1_000_000_000;
         while w.tid.load(Ordering::Acquire) <= 0 && crate::sys::now_ns() < deadline {
             std::thread::yield_now();
@@ -362,7 +379,7 @@ impl Runtime {
     /// sleeps when idle.
     #[inline]
     pub(crate) fn poller(&self, i: usize) -> &poller::Poller {
-        self.pollers[i].get_or_init(new_poller)
+        self.slot[i].poller.get_or_init(new_poller)
     }
 
     /// Workers proper (spare slots not counted).
@@ -372,16 +389,16 @@ impl Runtime {
 
     /// Worker and spare slots.
     pub fn slots(&self) -> usize {
-        self.stealers.len()
+        self.slot.len()
     }
 
     /// Starts the thread of spare slot `i` (the monitor's first hand-off
     /// to it). False if it cannot.
     pub(crate) fn start_spare(&'static self, i: usize) -> bool {
-        if self.pollers[i].get().is_none() {
+        if self.slot[i].poller.get().is_none() {
             match poller::Poller::new() {
                 Ok(p) => {
-                    let _ = self.pollers[i].set(p);
+                    let _ = self.slot[i].poller.set(p);
                 }
                 Err(e) => {
                     static SAID: std::sync::Once = std::sync::Once::new();
@@ -448,7 +465,7 @@ fn queue(t: Arc<Task>, new: bool) {
     let rt = runtime();
     if let Some(w) = t.pinned() {
         if let Err(t) = worker::push_own(w, t) {
-            rt.inboxes[w].push(t);
+            rt.slot[w].inbox.push(t);
             // A dormant spare is not among the idle workers: always wake it.
             if rt.idle.wake_worker(w) || w >= rt.workers() {
                 rt.notify(w);

@@ -148,7 +148,7 @@ pub(crate) fn note_preempted() {
     if let Some(local) = unsafe { l.as_ref() } {
         local.preempted.set(true);
         if let Some(rt) = super::try_runtime() {
-            crate::stats::bump(&rt.stats[local.index].preemptions);
+            crate::stats::bump(&rt.slot[local.index].stats.preemptions);
         }
     }
 }
@@ -208,11 +208,11 @@ fn run_loop(
     }
     LOCAL.with(|c| c.set(&local));
     local.slots.set_local(&local as *const Local as usize);
-    rt.watch[index].tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Release);
+    rt.slot[index].watch.tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Release);
     if index >= rt.workers() {
         // A spare, started while the program runs (the workers' are opened
         // by the start, before the program goes on).
-        crate::monitor::watch_thread(&rt.watch[index], crate::sys::gettid());
+        crate::monitor::watch_thread(&rt.slot[index].watch, crate::sys::gettid());
     }
     // glibc knows the main thread by `main`'s descriptor (run_main's loop
     // runs on one of its own), every other worker by its own.
@@ -249,7 +249,7 @@ fn run_loop(
         if tick.is_multiple_of(FAIRNESS_TICKS) {
             fire_timers(rt, index);
             poll_now(rt, &local, index);
-        } else if rt.watch[index].timers_due.load(std::sync::atomic::Ordering::Relaxed) {
+        } else if rt.slot[index].watch.timers_due.load(std::sync::atomic::Ordering::Relaxed) {
             fire_timers_first(rt, &local);
         }
         if let Some(t) = adopted.or_else(|| find_task(rt, &local, tick)) {
@@ -275,7 +275,7 @@ fn run_loop(
     // `main` has returned: what this loop holds goes back to the slot, for
     // the thread that takes it over while `exit` runs (`run_main`).
     for t in local.own.borrow_mut().drain(..) {
-        rt.inboxes[index].push(t);
+        rt.slot[index].inbox.push(t);
     }
     rt.give_back_deque(index, local.deque);
     None
@@ -315,7 +315,7 @@ fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
             return Some(t);
         }
     }
-    if let Some(t) = take_one(&rt.woken[local.index]) {
+    if let Some(t) = take_one(&rt.slot[local.index].woken) {
         return Some(t);
     }
     // Alternation between pinned and new work, so neither starves the other;
@@ -339,7 +339,7 @@ fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
 
 /// Pinned work: the own queue and the inbox, each first on alternate ticks.
 fn take_pinned(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
-    let inbox = &rt.inboxes[local.index];
+    let inbox = &rt.slot[local.index].inbox;
     let own = || local.own.borrow_mut().pop_front();
     if tick & 2 == 0 {
         own().or_else(|| take_one(inbox))
@@ -373,7 +373,7 @@ fn steal_into(q: &crossbeam_deque::Injector<Arc<Task>>, local: &Local) -> Option
 
 /// Steals half of a random peer's queue (then tries the others in order).
 fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
-    let n = rt.stealers.len();
+    let n = rt.slot.len();
     if n <= 1 {
         return None;
     }
@@ -389,14 +389,14 @@ fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
         if v == local.index {
             continue;
         }
-        if let Some(t) = take_one(&rt.woken[v]) {
+        if let Some(t) = take_one(&rt.slot[v].woken) {
             return Some(t);
         }
         loop {
-            match rt.stealers[v].steal_batch_and_pop(&local.deque) {
+            match rt.slot[v].stealer.steal_batch_and_pop(&local.deque) {
                 Steal::Success(t) => {
                     crate::debug!("worker {} stole from worker {v}", local.index);
-                    crate::stats::bump(&rt.stats[local.index].steals);
+                    crate::stats::bump(&rt.slot[local.index].stats.steals);
                     return Some(t);
                 }
                 Steal::Empty => break,
@@ -410,15 +410,15 @@ fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
 fn has_work(rt: &Runtime, local: &Local) -> bool {
     !local.own.borrow().is_empty()
         || !local.deque.is_empty()
-        || !rt.inboxes[local.index].is_empty()
-        || !rt.woken[local.index].is_empty()
+        || !rt.slot[local.index].inbox.is_empty()
+        || !rt.slot[local.index].woken.is_empty()
         || !rt.injector.is_empty()
-        || rt.stealers.iter().any(|s| !s.is_empty())
+        || rt.slot.iter().any(|s| !s.stealer.is_empty())
 }
 
 /// [`run_task`], published to the monitor (see `Watch`).
 fn run_watched(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
-    let w = &rt.watch[local.index];
+    let w = &rt.slot[local.index].watch;
     w.enter();
     let forked = run_task(rt, local, t);
     if forked.is_none() {
@@ -435,7 +435,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
     if !t.started() {
         // SAFETY: we took `t` off a queue, so we own it.
         unsafe { t.prepare() };
-        crate::stats::bump(&rt.stats[local.index].started);
+        crate::stats::bump(&rt.slot[local.index].stats.started);
     }
     crate::stats::emit(crate::stats::Event::Resume, Arc::as_ptr(&t));
     t.begin_run();
@@ -524,7 +524,7 @@ fn requeue(local: &Local, t: Arc<Task>) {
 }
 
 fn lock_timers(rt: &Runtime, w: usize) -> std::sync::MutexGuard<'_, crate::timer::TimerHeap<Arc<Task>>> {
-    rt.timers[w].lock().unwrap_or_else(|e| e.into_inner())
+    rt.slot[w].timers.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// [`fire_timers`] while the worker is busy (the monitor saw a timer due,
@@ -546,8 +546,8 @@ fn fire_timers(rt: &Runtime, w: usize) -> usize {
 }
 
 fn fire(rt: &Runtime, w: usize, first: bool) -> usize {
-    if rt.watch[w].timers_due.load(std::sync::atomic::Ordering::Relaxed) {
-        rt.watch[w].timers_due.store(false, std::sync::atomic::Ordering::Relaxed);
+    if rt.slot[w].watch.timers_due.load(std::sync::atomic::Ordering::Relaxed) {
+        rt.slot[w].watch.timers_due.store(false, std::sync::atomic::Ordering::Relaxed);
     }
     let mut n = 0;
     let now = crate::sys::now_ns();
@@ -557,7 +557,7 @@ fn fire(rt: &Runtime, w: usize, first: bool) -> usize {
         let Some(t) = lock_timers(rt, w).pop_due(now) else { break };
         if first && w < rt.workers() && t.pinned().is_none() {
             if coro::claim(&t) {
-                rt.woken[w].push(t);
+                rt.slot[w].woken.push(t);
                 rt.wake_any();
             }
         } else {
@@ -566,7 +566,7 @@ fn fire(rt: &Runtime, w: usize, first: bool) -> usize {
         n += 1;
     }
     if n > 0 {
-        rt.stats[w].timers_fired.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        rt.slot[w].stats.timers_fired.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
     }
     n
 }
@@ -601,8 +601,8 @@ fn next_timer(rt: &Runtime, w: usize) -> Option<Duration> {
 /// blocked any more, the spare goes dormant.
 fn spare_duties(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
     use std::sync::atomic::Ordering::{AcqRel, Acquire};
-    let me = &rt.watch[local.index];
-    let blocked: Vec<usize> = (0..rt.slots()).filter(|&w| w != local.index && rt.watch[w].blocked.load(Acquire)).collect();
+    let me = &rt.slot[local.index].watch;
+    let blocked: Vec<usize> = (0..rt.slots()).filter(|&w| w != local.index && rt.slot[w].watch.blocked.load(Acquire)).collect();
     if blocked.is_empty() || !me.active.load(Acquire) {
         if !local.dormant.replace(true) {
             crate::debug!("spare {} goes dormant", local.index);
@@ -626,16 +626,16 @@ fn spare_duties(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
         fire_timers(rt, w);
         poll_now(rt, local, w);
         if found.is_none() {
-            found = take_one(&rt.woken[w]);
+            found = take_one(&rt.slot[w].woken);
         }
         if found.is_none() {
-            if let Some(t) = take_one(&rt.inboxes[w]) {
+            if let Some(t) = take_one(&rt.slot[w].inbox) {
                 if t.own_tp() != 0 {
                     found = Some(t);
                 } else {
                     // It shares the blocked worker's thread-locals: only
                     // that worker may run it.
-                    rt.inboxes[w].push(t);
+                    rt.slot[w].inbox.push(t);
                 }
             }
         }

@@ -154,7 +154,7 @@ fn restart_interrupted_call(ctx: *mut c_void) {
 /// Consumes the monitor's mark on this worker.
 fn take_sent() -> bool {
     let Some(i) = crate::sched::worker::current_worker() else { return false };
-    crate::sched::try_runtime().is_some_and(|rt| rt.watch[i].preempt_sent.swap(false, Ordering::AcqRel))
+    crate::sched::try_runtime().is_some_and(|rt| rt.slot[i].watch.preempt_sent.swap(false, Ordering::AcqRel))
 }
 
 fn chain(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
