@@ -280,7 +280,9 @@ fn start_threads(rt: &'static Runtime) {
         let w = &rt.slot[i].watch;
         let deadline = crate::sys::now_ns() + 1_000_000_000;
         while w.tid.load(Ordering::Acquire) <= 0 && crate::sys::now_ns() < deadline {
-            std::thread::yield_now();
+            // SAFETY: sched_yield has no arguments (raw: not our hook, which
+            // would switch coroutines in the middle of the start).
+            unsafe { crate::sys::syscall6(libc::SYS_sched_yield, 0, 0, 0, 0, 0, 0) };
         }
         crate::monitor::watch_thread(w, w.tid.load(Ordering::Acquire));
     }
