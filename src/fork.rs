@@ -91,9 +91,9 @@ pub(crate) extern "C" fn after_fork_child() {
         }
     }
     let was_main = crate::sched::is_main_task(std::sync::Arc::as_ptr(&task));
-    crate::sched::poller::forget_after_fork();
+    crate::reactor::poller::forget_after_fork();
     crate::reactor::forget_after_fork();
-    crate::blocking::forget_after_fork();
+    crate::reactor::blocking::forget_after_fork();
     crate::sync::lot::forget_after_fork();
     crate::coro::stack::forget_after_fork();
     task.forget_joiners_after_fork();

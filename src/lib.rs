@@ -25,7 +25,6 @@
 pub mod log;
 pub mod arch;
 
-pub mod blocking;
 pub mod capi;
 pub mod config;
 pub mod coro;
@@ -33,7 +32,6 @@ pub mod fork;
 mod foreign;
 pub mod green;
 pub mod hooks;
-pub mod io;
 pub mod monitor;
 mod preload_env;
 pub mod reactor;
@@ -42,7 +40,6 @@ pub mod signal;
 pub mod stats;
 pub mod sync;
 pub mod sys;
-pub mod timer;
 
 /// Library constructor: reads the configuration and registers the fork
 /// handler. Starts no thread and waits for none, so it is safe under the

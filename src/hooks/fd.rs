@@ -58,7 +58,7 @@ fn forget_new(fd: c_int) -> c_int {
 /// replace: to the program they are not open (EBADF), as without the
 /// library. (Not in a forked child: hooks pass straight through there.)
 fn runtime_fd(fd: c_int) -> bool {
-    crate::sched::poller::runtime_fd(fd)
+    crate::reactor::poller::runtime_fd(fd)
 }
 
 fn ebadf() -> c_int {
@@ -90,7 +90,7 @@ fn close_range_except_ours(first: c_uint, last: c_uint, close: impl Fn(c_uint, c
         return close(first, last); // the kernel's EINVAL
     }
     let mut from = first;
-    for fd in crate::sched::poller::runtime_fds_in(first, last) {
+    for fd in crate::reactor::poller::runtime_fds_in(first, last) {
         let fd = fd as c_uint;
         if fd > from {
             let r = close(from, fd - 1);

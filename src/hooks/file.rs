@@ -9,7 +9,7 @@
 use libc::{c_char, c_int, c_uint, loff_t, mode_t, off_t, size_t, ssize_t};
 
 use crate::hooks::{hooks, Guard, P};
-use crate::io;
+use crate::reactor::io;
 use crate::reactor;
 use crate::sys::{errno, set_errno};
 

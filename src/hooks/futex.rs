@@ -13,7 +13,7 @@ use crate::hooks::{Guard, RealSym};
 
 use crate::sched::worker::has_company;
 use crate::sync::lot;
-use crate::timer::NEVER;
+use crate::reactor::timer::NEVER;
 
 const FUTEX_WAIT: c_long = 0;
 const FUTEX_WAKE: c_long = 1;
@@ -83,7 +83,7 @@ fn is_fork_like(n: c_long, a1: c_long, a2: c_long) -> bool {
 /// Raw `close`, `close_range`, `dup2`, `dup3` must spare the runtime's fds
 /// as the libc functions do (see hooks/fd.rs). None: not one of those.
 fn fd_syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long) -> Option<c_long> {
-    use crate::sched::poller::runtime_fd;
+    use crate::reactor::poller::runtime_fd;
     let r = match n {
         libc::SYS_close if runtime_fd(a1 as i32) => fail(libc::EBADF),
         libc::SYS_close => {

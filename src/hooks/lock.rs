@@ -27,7 +27,7 @@ use crate::hooks::{hooks, Guard, RealSym};
 use crate::sched::worker::has_company;
 use crate::sync::lot::{self, ALL, ANY};
 use crate::sync::{deadline_from_abs, spin::SpinLock};
-use crate::timer::NEVER;
+use crate::reactor::timer::NEVER;
 
 hooks! {
     co fn pthread_mutex_lock(m: *mut pthread_mutex_t) -> c_int => on_mutex_lock;
@@ -387,7 +387,7 @@ fn sem_acquire(real_wait: Option<unsafe extern "C" fn(*mut sem_t) -> c_int>, s: 
                 let sp = crate::hooks::P(s);
                 // SAFETY: the caller's semaphore; the caller is suspended
                 // (or blocked) until the call returns.
-                crate::io::offload(&mut move || unsafe { w({ sp }.0) as isize }) as c_int
+                crate::reactor::io::offload(&mut move || unsafe { w({ sp }.0) as isize }) as c_int
             }
             _ => fail(spin_until(deadline, || if attempt() == libc::EAGAIN { libc::EBUSY } else { 0 })),
         };

@@ -15,7 +15,7 @@ use crate::hooks::hooks;
 use crate::reactor::{self, Token, Wait};
 use crate::sched::worker;
 use crate::sys::now_ns;
-use crate::timer::NEVER;
+use crate::reactor::timer::NEVER;
 
 hooks! {
     co fn poll(fds: *mut pollfd, n: nfds_t, timeout: c_int) -> c_int => on_poll;

@@ -20,7 +20,7 @@
 use libc::{c_int, id_t, idtype_t, pid_t, rusage, siginfo_t};
 
 use crate::hooks::{hooks, P};
-use crate::io;
+use crate::reactor::io;
 
 hooks! {
     always fn vfork() -> pid_t => on_vfork;

@@ -10,7 +10,7 @@
 use libc::{c_int, c_void, iovec, off_t, size_t, ssize_t};
 
 use crate::hooks::{hooks, P};
-use crate::io::{self, Call};
+use crate::reactor::io::{self, Call};
 use crate::reactor::Dir;
 
 hooks! {

@@ -15,7 +15,7 @@ use libc::{c_int, siginfo_t, timespec};
 use crate::hooks::hooks;
 use crate::signal::wait::{wait_signal, Timed};
 use crate::sys::set_errno;
-use crate::timer::NEVER;
+use crate::reactor::timer::NEVER;
 
 hooks! {
     co fn sigwait(set: *const libc::sigset_t, sig: *mut c_int) -> c_int => on_sigwait;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use libc::{c_int, c_void, msghdr, size_t, sockaddr, socklen_t, ssize_t};
 
 use crate::hooks::{hooks, Guard, P};
-use crate::io::{self, Call};
+use crate::reactor::io::{self, Call};
 use crate::reactor::{self, Dir, Wait};
 use crate::sched::worker;
 use crate::sys::{errno, set_errno, syscall6};

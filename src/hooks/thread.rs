@@ -228,7 +228,7 @@ unsafe fn on_join(g: &Guard, real: JoinFn, t: pthread_t, ret: *mut *mut c_void) 
         // SAFETY: as above; the caller is suspended until we return.
         unsafe { real(t, ret) as isize }
     };
-    crate::io::offload(&mut call) as c_int
+    crate::reactor::io::offload(&mut call) as c_int
 }
 
 unsafe fn on_tryjoin(_g: &Guard, real: JoinFn, t: pthread_t, ret: *mut *mut c_void) -> c_int {

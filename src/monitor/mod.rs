@@ -315,5 +315,5 @@ fn open_stat(tid: i32) -> i32 {
     if fd < 0 {
         return -1;
     }
-    crate::sched::poller::place_high(fd as i32).unwrap_or(fd as i32)
+    crate::reactor::poller::place_high(fd as i32).unwrap_or(fd as i32)
 }

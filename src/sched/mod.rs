@@ -41,7 +41,6 @@
 //! loader lock.
 
 pub mod idle;
-pub mod poller;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -72,12 +71,12 @@ pub(crate) struct Slot {
     /// Fd readiness of its coroutines, and where it sleeps when idle. A
     /// spare's is made when the slot is first used (each costs the process
     /// three fds).
-    poller: OnceLock<poller::Poller>,
+    poller: OnceLock<crate::reactor::poller::Poller>,
     /// What it runs, for the monitor.
     pub(crate) watch: crate::monitor::Watch,
     /// The deadlines of the coroutines that slept there. Behind a lock so
     /// that a spare can fire a blocked worker's timers.
-    pub(crate) timers: Mutex<crate::timer::TimerHeap<Arc<Task>>>,
+    pub(crate) timers: Mutex<crate::reactor::timer::TimerHeap<Arc<Task>>>,
     /// Its counters (`OPENCORO_STATS`, `opencoro_stats`).
     pub(crate) stats: crate::stats::WorkerStats,
     /// Coroutines waiting for fds on its poller (see `reactor`).
@@ -248,7 +247,7 @@ fn build() -> Runtime {
                 woken: Injector::new(),
                 poller: OnceLock::new(),
                 watch: crate::monitor::Watch::default(),
-                timers: Mutex::new(crate::timer::TimerHeap::new()),
+                timers: Mutex::new(crate::reactor::timer::TimerHeap::new()),
                 stats: crate::stats::WorkerStats::default(),
                 fd_waiters: AtomicUsize::new(0),
             })
@@ -366,8 +365,8 @@ pub(crate) fn finished(t: &Task) {
     }
 }
 
-fn new_poller() -> poller::Poller {
-    match poller::Poller::new() {
+fn new_poller() -> crate::reactor::poller::Poller {
+    match crate::reactor::poller::Poller::new() {
         Ok(p) => p,
         Err(e) => {
             crate::diag!("cannot create a poller ({e}); aborting");
@@ -380,7 +379,7 @@ impl Runtime {
     /// Slot `i`'s poller: fd readiness of its coroutines, and where it
     /// sleeps when idle.
     #[inline]
-    pub(crate) fn poller(&self, i: usize) -> &poller::Poller {
+    pub(crate) fn poller(&self, i: usize) -> &crate::reactor::poller::Poller {
         self.slot[i].poller.get_or_init(new_poller)
     }
 
@@ -398,7 +397,7 @@ impl Runtime {
     /// to it). False if it cannot.
     pub(crate) fn start_spare(&'static self, i: usize) -> bool {
         if self.slot[i].poller.get().is_none() {
-            match poller::Poller::new() {
+            match crate::reactor::poller::Poller::new() {
                 Ok(p) => {
                     let _ = self.slot[i].poller.set(p);
                 }

@@ -13,7 +13,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use super::Runtime;
 use crate::coro::{self, Request, Task};
-use crate::timer::NEVER;
+use crate::reactor::timer::NEVER;
 
 /// Every this many ticks a worker looks at the injector first and checks
 /// timers even while busy (Go checks its global run queue every 61 ticks).
@@ -37,7 +37,7 @@ pub(crate) struct Local {
     /// Whose turn is next: pinned work (true) or new work (false).
     pinned_turn: Cell<bool>,
     /// Buffers for the poller: raw epoll events, and what they mean.
-    events: RefCell<(Vec<libc::epoll_event>, Vec<super::poller::Ready>)>,
+    events: RefCell<(Vec<libc::epoll_event>, Vec<crate::reactor::poller::Ready>)>,
     /// This thread's CURRENT slot (see `coro::current_slot`).
     current: *const Cell<*const Task>,
     /// This thread's errno and C++ exception state.
@@ -523,7 +523,7 @@ fn requeue(local: &Local, t: Arc<Task>) {
     }
 }
 
-fn lock_timers(rt: &Runtime, w: usize) -> std::sync::MutexGuard<'_, crate::timer::TimerHeap<Arc<Task>>> {
+fn lock_timers(rt: &Runtime, w: usize) -> std::sync::MutexGuard<'_, crate::reactor::timer::TimerHeap<Arc<Task>>> {
     rt.slot[w].timers.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::spin::SpinLock;
 use crate::coro::{self, Request, Task};
-use crate::timer::NEVER;
+use crate::reactor::timer::NEVER;
 
 /// Wake every waiter.
 pub const ALL: usize = usize::MAX;

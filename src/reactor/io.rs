@@ -25,7 +25,7 @@
 use crate::reactor::{self, Dir, Wait};
 use crate::sched::worker;
 use crate::sys::{errno, set_errno};
-use crate::timer::NEVER;
+use crate::reactor::timer::NEVER;
 
 /// One blocking call on `fd`.
 pub struct Call {
@@ -90,7 +90,7 @@ impl Call {
                 Wait::Ready => continue,
                 Wait::TimedOut => return fail(libc::EAGAIN),
                 Wait::Closed => return fail(libc::EBADF),
-                Wait::Unpollable => return crate::blocking::run(blocking),
+                Wait::Unpollable => return crate::reactor::blocking::run(blocking),
             }
         }
     }
@@ -103,7 +103,7 @@ impl Call {
             return blocking();
         }
         if self.dir == Dir::Write {
-            return crate::blocking::run(blocking);
+            return crate::reactor::blocking::run(blocking);
         }
         loop {
             if readable_now(self.fd) {
@@ -111,7 +111,7 @@ impl Call {
             }
             match reactor::wait(tok, Dir::Read, NEVER) {
                 Wait::Closed => return fail(libc::EBADF),
-                Wait::Unpollable => return crate::blocking::run(blocking),
+                Wait::Unpollable => return crate::reactor::blocking::run(blocking),
                 Wait::Ready | Wait::TimedOut => {}
             }
             let Some(t) = reactor::token(self.fd) else { return blocking() };
@@ -143,7 +143,7 @@ pub fn fail(e: i32) -> isize {
 /// when other coroutines exist, else directly.
 pub fn offload(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
     if worker::has_company() {
-        crate::blocking::run(call)
+        crate::reactor::blocking::run(call)
     } else {
         call()
     }

@@ -44,6 +44,19 @@
 //! not last created by a call we saw is therefore re-checked (one
 //! `epoll_ctl` modify) at every wait.
 
+//!
+//! ## The folder
+//!
+//! This file is the fd table and the wait; beside it: [`poller`] (each
+//! worker's epoll set and wake-up eventfd), [`io`] (the loop that turns a
+//! blocking call into a suspension), [`blocking`] (the thread pool for
+//! calls epoll cannot make non-blocking) and [`timer`] (the deadline heap).
+
+pub mod blocking;
+pub mod io;
+pub mod poller;
+pub mod timer;
+
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -261,7 +274,7 @@ pub fn socket_timeout(fd: i32, dir: Dir) -> u64 {
 /// socket timeout, or `NEVER`.
 pub fn timeout_deadline(fd: i32, dir: Dir) -> u64 {
     match socket_timeout(fd, dir) {
-        0 => crate::timer::NEVER,
+        0 => crate::reactor::timer::NEVER,
         t => crate::sys::now_ns().saturating_add(t),
     }
 }
@@ -381,7 +394,7 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
         e.waiters.push(Waiter { id, task: task.clone(), read, write });
         added += 1;
     }
-    if added == 0 && deadline == crate::timer::NEVER {
+    if added == 0 && deadline == crate::reactor::timer::NEVER {
         return Wait::Unpollable;
     }
     // Counted on the slot where it registered (worth a non-blocking poll
@@ -391,7 +404,7 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
         s.fd_waiters.fetch_add(1, Ordering::Relaxed);
         crate::stats::bump(&s.stats.reactor_waits);
     }
-    if deadline == crate::timer::NEVER {
+    if deadline == crate::reactor::timer::NEVER {
         coro::suspend(Request::Park);
     } else {
         coro::suspend(Request::Sleep(deadline));
@@ -404,7 +417,7 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
     let closed = list.iter().any(|&(tok, _, _)| existing(tok.fd).is_some_and(|e| e.gen.load(Ordering::Acquire) != tok.gen));
     if closed {
         Wait::Closed
-    } else if still_waiting && deadline != crate::timer::NEVER && crate::sys::now_ns() >= deadline {
+    } else if still_waiting && deadline != crate::reactor::timer::NEVER && crate::sys::now_ns() >= deadline {
         Wait::TimedOut
     } else {
         Wait::Ready
@@ -461,7 +474,7 @@ pub fn waiting_on(w: usize) -> usize {
 
 /// Acts on the events a worker's poller returned: bumps the readiness
 /// sequence numbers and wakes the matching waiters.
-pub fn dispatch(events: &[sched::poller::Ready]) {
+pub fn dispatch(events: &[poller::Ready]) {
     for ev in events {
         let fd = (ev.key & 0xffff_ffff) as i32;
         let gen = (ev.key >> 32) as u32;
