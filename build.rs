@@ -1,11 +1,93 @@
-//! Links the cdylib with the export list in `preload/opencoro.map`, so that
-//! only the C API and the interposed libc symbols leave libopencoro.so.
-//! (Without the `preload` feature the libc symbols are not exported, so the
-//! list does not apply.)
-fn main() {
-    let map = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("preload/opencoro.map");
-    println!("cargo:rerun-if-changed={}", map.display());
-    if std::env::var_os("CARGO_FEATURE_PRELOAD").is_some() {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", map.display());
+//! Links the cdylib with an export list made from the hook tables, so that
+//! only the C API and the interposed libc symbols leave libopencoro.so and
+//! there is no third list to keep in step. The list names:
+//!
+//! - every hook of a `hooks!` table in `src/hooks/*.rs` (a line
+//!   `    <kind> fn <name>(` inside the table);
+//! - the hooks written out by hand there (the function after a
+//!   `cfg_attr(feature = "preload", no_mangle)` line);
+//! - the C API of `src/capi.rs` (`extern "C" fn opencoro_*`).
+//!
+//! `scripts/check-exports.sh` reads the same tables its own way and checks
+//! that the built library exports exactly them. (Without the `preload`
+//! feature the libc symbols are not exported, so the list does not apply.)
+
+use std::fs;
+use std::path::Path;
+
+const KINDS: [&str; 5] = ["co", "co_guard", "co_unwind", "any", "always"];
+const NO_MANGLE: &str = "cfg_attr(feature = \"preload\", no_mangle)";
+
+/// The name after `fn ` in `s` (up to `(` or `<`).
+fn fn_name(s: &str) -> Option<&str> {
+    let rest = &s[s.find("fn ")? + 3..];
+    let end = rest.find(['(', '<']).unwrap_or(rest.len());
+    let name = rest[..end].trim();
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
+}
+
+/// The exported names one source file declares.
+fn exports(src: &str, names: &mut Vec<String>) {
+    let mut lines = src.lines().peekable();
+    while let Some(line) = lines.next() {
+        let t = line.trim_start();
+        // A table line: indented, `<kind> fn <name>(`.
+        if line.len() > t.len() {
+            if let Some((kind, rest)) = t.split_once(' ') {
+                if KINDS.contains(&kind) && rest.starts_with("fn ") {
+                    if let Some(n) = fn_name(rest) {
+                        names.push(n.to_string());
+                    }
+                    continue;
+                }
+            }
+        }
+        // A hook written out by hand (the macro's own line is indented
+        // inside `macro_rules!` and followed by a `$name`, not a name).
+        if t.starts_with(&format!("#[{NO_MANGLE}]")) {
+            if let Some(next) = lines.peek() {
+                if next.contains("extern \"C") {
+                    if let Some(n) = fn_name(next) {
+                        names.push(n.to_string());
+                    }
+                }
+            }
+        }
     }
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let hooks = root.join("src/hooks");
+    let capi = root.join("src/capi.rs");
+    println!("cargo:rerun-if-changed={}", hooks.display());
+    println!("cargo:rerun-if-changed={}", capi.display());
+    if std::env::var_os("CARGO_FEATURE_PRELOAD").is_none() {
+        return;
+    }
+    let mut names = Vec::new();
+    let mut files: Vec<_> = fs::read_dir(&hooks).expect("src/hooks").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "rs")) {
+        exports(&fs::read_to_string(f).expect("a hook file"), &mut names);
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    for line in fs::read_to_string(&capi).expect("src/capi.rs").lines() {
+        if line.contains("extern \"C\" fn opencoro_") {
+            if let Some(n) = fn_name(line) {
+                names.push(n.to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 100, "build.rs: only {} exports found in the hook tables", names.len());
+    let mut map = String::from("/* Made by build.rs from the hook tables and the C API. */\n{\n  global:\n");
+    for n in &names {
+        map.push_str(&format!("    {n};\n"));
+    }
+    map.push_str("  local: *;\n};\n");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("opencoro.map");
+    fs::write(&out, map).expect("writing the export list");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", out.display());
 }

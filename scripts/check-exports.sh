@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The export list (preload/opencoro.map), the hook tables (src/hooks/*.rs,
-# src/capi.rs, the process entry) and the built library must name the same
-# symbols. Prints one PASS/FAIL line.
+# The hook tables (src/hooks/*.rs, with the hooks written out by hand, and
+# the C API in src/capi.rs) and the built library must name the same
+# symbols: build.rs makes the library's export list from the same tables,
+# read its own way. Prints one PASS/FAIL line.
 set -u
 cd "$(dirname "$0")/.."
 lib=target/release/libopencoro.so
@@ -10,9 +11,8 @@ declared=$( (grep -ohE '^\s+(co|co_guard|co_unwind|any|always) fn [A-Za-z0-9_]+'
              # `cfg_attr(feature = "preload", no_mangle)` line
              grep -h -A1 'cfg_attr(feature = "preload", no_mangle)' src/hooks/*.rs | grep -oE 'extern "C(-unwind)?" fn [A-Za-z0-9_]+' | sed -E 's/.* fn //';
              grep -ohE 'pub (unsafe )?extern "C" fn opencoro_[a-z_]+' src/capi.rs | sed -E 's/.* fn //') | sort -u)
-listed=$(sed -e 's|/\*.*\*/||g' preload/opencoro.map | tr ';' '\n' | sed -e 's/global://; s/local:.*//; s/[{} ]//g' | grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | sort -u)
 exported=$(nm -D --defined-only "$lib" 2>/dev/null | awk '{print $3}' | sed 's/@.*//' | sort -u)
 fail=""
-d=$(diff <(echo "$declared") <(echo "$listed")) || fail="hook tables vs opencoro.map: $(echo "$d" | grep '^[<>]' | tr '\n' ' ')"
-e=$(diff <(echo "$listed") <(echo "$exported")) || fail="$fail opencoro.map vs $lib: $(echo "$e" | grep '^[<>]' | tr '\n' ' ')"
+[ "$(echo "$declared" | wc -l)" -gt 100 ] || fail="only $(echo "$declared" | wc -l) hooks found in the tables (is this script's reading broken?)"
+d=$(diff <(echo "$declared") <(echo "$exported")) || fail="$fail hook tables vs $lib: $(echo "$d" | grep '^[<>]' | tr '\n' ' ')"
 if [ -z "$fail" ]; then echo "PASS exports"; else echo "FAIL exports: $fail"; fi
