@@ -143,9 +143,10 @@ pub fn used_bytes(s: &Stack) -> usize {
 pub struct AllocError(pub i32);
 
 /// Reads what stack allocation needs from the system, so that no file is
-/// opened later at an awkward time (the runtime calls this when it starts).
+/// opened later at an awkward time: the runtime calls this when it starts
+/// its threads (the program's first `pthread_create`), not at every
+/// process start, which a process that never makes a thread would pay for.
 pub fn init() {
-    thp_always();
     let p = pool();
     if p.guarded_limit.is_none() {
         // Read now, not at the second chunk: an open takes the lowest free
@@ -153,17 +154,6 @@ pub fn init() {
         // expect its own next open to get (`fd_lowest_free`).
         p.default_limit.get_or_init(crate::config::default_guarded_stacks);
     }
-}
-
-/// Is transparent-huge-page mode `always`? Then stack mappings must opt out,
-/// or the one touched page per stack could become 2 MiB.
-fn thp_always() -> bool {
-    static ALWAYS: OnceLock<bool> = OnceLock::new();
-    *ALWAYS.get_or_init(|| {
-        std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
-            .map(|s| s.contains("[always]"))
-            .unwrap_or(false)
-    })
 }
 
 fn mmap_anon(len: usize) -> Result<usize, AllocError> {
@@ -181,10 +171,12 @@ fn mmap_anon(len: usize) -> Result<usize, AllocError> {
     if p == libc::MAP_FAILED {
         return Err(AllocError(crate::sys::errno()));
     }
-    if thp_always() {
-        // SAFETY: advice on the mapping we just created; failure only loses it.
-        unsafe { libc::madvise(p, len, libc::MADV_NOHUGEPAGE) };
-    }
+    // Stacks opt out of transparent huge pages (in mode `always` the one
+    // touched page per stack could become 2 MiB). Always advised rather
+    // than after reading the mode from /sys: one system call per mapping
+    // against a file read at every process start.
+    // SAFETY: advice on the mapping we just created; failure only loses it.
+    unsafe { libc::madvise(p, len, libc::MADV_NOHUGEPAGE) };
     Ok(p as usize)
 }
 

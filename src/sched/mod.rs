@@ -231,7 +231,6 @@ fn build() -> Runtime {
     // fork while another thread builds it would leave it half-built in the
     // child for good. Build it now, before any thread of ours exists.
     let _ = stealers[0].steal();
-    crate::coro::stack::init();
     if cfg.stats {
         crate::stats::print_at_exit();
     }
@@ -267,6 +266,7 @@ fn start_threads(rt: &'static Runtime) {
     for i in 0..(rt.workers() + 1).min(rt.slots()) {
         rt.poller(i);
     }
+    crate::coro::stack::init();
     crate::signal::overflow::install();
     if worker::current_worker().is_some() {
         // Worker 0's loop, on the main thread, began before the start.
