@@ -63,7 +63,7 @@ impl Watch {
 /// at its next tick (half of this), hence half the kernel's figure.
 /// Without it a background thread that sleeps often waited a whole slice of
 /// a busy one at each wake-up (`fair_share_sleeper`). A coroutine whose
-/// timer is due does not wait even that long (`sleepers_wait`), and the
+/// timer is due does not wait even that long (see `run`), and the
 /// monitor wakes at a busy worker's next timer: a 1 ms sleeper beside 4 busy
 /// threads keeps ~0.9 of its native pace (`make bench-preempt`).
 const WAKEUP_GRANULARITY_NS: u64 = 500_000;
@@ -74,24 +74,18 @@ fn others_wait(rt: &Runtime, w: usize) -> bool {
     !rt.slot[w].stealer.is_empty() || !rt.slot[w].inbox.is_empty()
 }
 
-/// Does a coroutine that slept wait for worker `w` (its timer is due, or
-/// it was woken by one and waits in line)?
-fn sleepers_wait(rt: &Runtime, w: usize, now: u64) -> bool {
-    !rt.slot[w].woken.is_empty() || timers_due(rt, w, now)
-}
-
-/// Is a timer of worker `w` due (a heap the worker holds right now counts
-/// as nothing due)? If so, tells the worker to fire it at its
-/// next switch: a busy worker whose coroutines park and wake each other
-/// (a contended lock) switches often but is never preempted, and its
-/// sleepers waited for the periodic check, 61 switches apart
-/// (`fair_share_sleeper`).
-fn timers_due(rt: &Runtime, w: usize, now: u64) -> bool {
-    let due = rt.slot[w].timers.try_lock().is_ok_and(|h| h.next() <= now);
-    if due && !rt.slot[w].watch.timers_due.load(Ordering::Relaxed) {
+/// Worker `w`'s earliest deadline, if its timer heap is free to look at
+/// (one the worker holds right now counts as none). A due one is flagged
+/// for the worker to fire at its next switch: a busy worker whose
+/// coroutines park and wake each other (a contended lock) switches often
+/// but is never preempted, and its sleepers waited for the periodic check,
+/// 61 switches apart (`fair_share_sleeper`).
+fn next_timer(rt: &Runtime, w: usize, now: u64) -> Option<u64> {
+    let next = rt.slot[w].timers.try_lock().ok().map(|h| h.next())?;
+    if next <= now && !rt.slot[w].watch.timers_due.load(Ordering::Relaxed) {
         rt.slot[w].watch.timers_due.store(true, Ordering::Release);
     }
-    due
+    Some(next)
 }
 
 /// The monitor sleeps at least this long between two looks (a due timer
@@ -165,16 +159,21 @@ fn run(rt: &'static Runtime) {
             }
             busy = true;
             let sw = w.switches.load(Ordering::Relaxed);
-            let sleeper = preempting && (sleepers_wait(rt, i, now) || crate::sched::main_signal_waits() == Some(i));
+            let next = next_timer(rt, i, now);
+            if let Some(d) = next.filter(|&d| d > now) {
+                // (One already due is the tick's business: no faster retries.)
+                wake_at = wake_at.min(d);
+            }
+            // A coroutine that slept waits for this worker: its timer is
+            // due, or it woke and waits in line, or it is `main` with a
+            // signal to run.
+            let sleeper = preempting
+                && (next.is_some_and(|d| d <= now) || !rt.slot[i].woken.is_empty() || crate::sched::main_signal_waits() == Some(i));
             if seen[i].0 != sw {
                 seen[i] = (sw, now);
                 if !sleeper {
                     continue;
                 }
-            }
-            // (One already due is the tick's business: no faster retries.)
-            if let Some(next) = rt.slot[i].timers.try_lock().ok().map(|h| h.next()).filter(|&d| d > now) {
-                wake_at = wake_at.min(next);
             }
             let ran = now - seen[i].1;
             // A coroutine woken meanwhile waits for this worker: its running
