@@ -111,7 +111,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     // Each worker's poller takes two fds: at most a quarter of the soft fd
     // limit goes to them, so that the program keeps its fds (a count the
     // limit cannot hold is refused here, not met later as an abort).
-    let fd_room = (nofile_soft() / 8).max(1);
+    let fd_room = (crate::sys::nofile().map_or(usize::MAX, |(soft, _)| soft) / 8).max(1);
     let workers = parse(&var, "OPENCORO_WORKERS", default_workers().min(fd_room), |s| {
         s.parse::<usize>().ok().filter(|&n| (1..=1024).contains(&n) && n <= fd_room)
     }, &format!("a whole number from 1 to {}, two fds each within a quarter of the fd limit", fd_room.min(1024)));
@@ -200,15 +200,6 @@ pub fn default_workers() -> usize {
         }
     }
     1
-}
-
-/// The soft `RLIMIT_NOFILE` (a raw call: configuration is read before the
-/// hooks serve).
-fn nofile_soft() -> usize {
-    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: prlimit64 of our own process into a valid struct.
-    let r = unsafe { crate::sys::syscall6(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE as usize, 0, &mut rl as *mut libc::rlimit as usize, 0, 0) };
-    if r != 0 || rl.rlim_cur == libc::RLIM_INFINITY { usize::MAX } else { rl.rlim_cur as usize }
 }
 
 /// A number, or (None) the default of `OPENCORO_GUARDED_STACKS`.

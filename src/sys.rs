@@ -68,6 +68,17 @@ pub fn has_fsgsbase() -> bool {
     unsafe { libc::getauxval(libc::AT_HWCAP2) & HWCAP2_FSGSBASE != 0 }
 }
 
+/// The soft and hard `RLIMIT_NOFILE` (`usize::MAX` for unlimited), with a
+/// raw call (the runtime reads it inside its hooks and before they serve);
+/// None if the call fails.
+pub fn nofile() -> Option<(usize, usize)> {
+    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: prlimit64 of our own process into a valid struct.
+    let r = unsafe { syscall6(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE as usize, 0, &mut rl as *mut libc::rlimit as usize, 0, 0) };
+    let cap = |v: libc::rlim_t| if v == libc::RLIM_INFINITY { usize::MAX } else { v as usize };
+    (r == 0).then(|| (cap(rl.rlim_cur), cap(rl.rlim_max)))
+}
+
 /// The calling OS thread's kernel thread id.
 pub fn gettid() -> i32 {
     // SAFETY: gettid has no arguments.

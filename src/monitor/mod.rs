@@ -274,14 +274,11 @@ fn hand_off(rt: &'static Runtime, w: usize) {
 /// get that number got another (`fd_lowest_free`; `io_fd_reuse` failed 1
 /// run in ~30).
 fn thread_running(w: &Watch, tid: i32) -> bool {
-    let mut fd = w.stat_fd.load(Ordering::Acquire);
+    // (Opened here only for a thread whose own start did not open it.)
+    watch_thread(w, tid);
+    let fd = w.stat_fd.load(Ordering::Acquire);
     if fd <= 0 {
-        // (Only a thread whose own start did not open it.)
-        fd = open_stat(tid);
-        if fd <= 0 {
-            return false;
-        }
-        w.stat_fd.store(fd, Ordering::Release);
+        return false;
     }
     let mut buf = [0u8; 512];
     // SAFETY: pread into our own buffer from our own fd.

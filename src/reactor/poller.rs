@@ -130,13 +130,9 @@ pub(crate) fn place_high(fd: i32) -> std::io::Result<i32> {
 /// nothing (8 bytes per number).
 const LOW_LIMIT: usize = 1024;
 
-/// The soft and hard `RLIMIT_NOFILE` (raw calls: inside the runtime).
+/// The soft and hard `RLIMIT_NOFILE` (1024 each should the call fail).
 fn nofile() -> (usize, usize) {
-    let mut rl = libc::rlimit { rlim_cur: 1024, rlim_max: 1024 };
-    // SAFETY: prlimit64 of our own process into a valid struct.
-    unsafe { syscall6(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE as usize, 0, &mut rl as *mut libc::rlimit as usize, 0, 0) };
-    let cap = |v: libc::rlim_t| if v == libc::RLIM_INFINITY { usize::MAX } else { v as usize };
-    (cap(rl.rlim_cur), cap(rl.rlim_max))
+    crate::sys::nofile().unwrap_or((1024, 1024))
 }
 
 /// Sets the soft `RLIMIT_NOFILE`, keeping the hard one.

@@ -484,6 +484,16 @@ fn queue(t: Arc<Task>, new: bool) {
     }
 }
 
+/// glibc's layout, when coroutines that are not green threads (C API
+/// coroutines, and `main` against worker 0's loop) get descriptors of
+/// their own (`OPENCORO_SPAWN_OWN_TLS`). A library `dlopen`ed by the
+/// program has its thread-locals outside static TLS: no own descriptors
+/// there, and no notice about it.
+fn own_descriptors() -> Option<&'static crate::green::tls::Layout> {
+    let want = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
+    if want { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None }
+}
+
 /// Creates a task running `entry` and queues it. With green threads
 /// available it gets a descriptor of its own (see
 /// `green::tls::Layout::light_descriptor`): it can then run on any worker,
@@ -492,10 +502,7 @@ fn queue(t: Arc<Task>, new: bool) {
 pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc<Task> {
     let size = if stack_size == 0 { crate::config::get().stack_size } else { stack_size };
     start();
-    // (A library `dlopen`ed by the program has its thread-locals outside
-    // static TLS: no own descriptors there, and no notice about it.)
-    let want_own = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
-    let layout = if want_own { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
+    let layout = own_descriptors();
     let own = layout.and_then(|l| l.light_descriptor());
     let entry: Box<dyn FnOnce() -> usize + Send> = match (layout, own) {
         (Some(l), Some((_, true))) => Box::new(move || {
@@ -533,10 +540,7 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     // Worker 0's loop runs on a descriptor of its own and `main` keeps the
     // main thread's: then `main`, like a green thread, has TLS that does
     // not depend on which OS thread runs it.
-    // (A library `dlopen`ed by the program has its thread-locals outside
-    // static TLS: no own descriptors there, and no notice about it.)
-    let want_own = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
-    let layout = if want_own { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None };
+    let layout = own_descriptors();
     let loop_tp = layout.and_then(|l| l.thread_descriptor(crate::green::fresh_tid()));
     if let (Some(l), Some(loop_tp)) = (layout, loop_tp) {
         t.set_own_tp(main_tp);

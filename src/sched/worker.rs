@@ -534,7 +534,8 @@ fn lock_timers(rt: &Runtime, w: usize) -> std::sync::MutexGuard<'_, crate::react
 /// each of their slices (`fair_share_sleeper`).
 fn fire_timers_first(rt: &Runtime, local: &Local) {
     if fire(rt, local.index, true) > 0 {
-        // (A pinned one, such as `main`, went to its queue: pinned work next.)
+        // Green threads it woke are taken first (`woken`); a pinned one,
+        // such as `main`, went to its own queue: pinned work next.
         local.pinned_turn.set(true);
     }
 }
