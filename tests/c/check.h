@@ -74,6 +74,41 @@ static inline int under_opencoro(void) {
         }                                                                    \
     } while (0)
 
+/* The OS threads of the process, main's and the runtime's (named
+ * "opencoro-...") aside: under the library, a thread of the program that
+ * stayed an OS thread. Exact where a count bound would be loose (a pool of
+ * the runtime's that grows with the load). */
+#include <dirent.h>
+#include <unistd.h>
+static inline int program_os_threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    CHECK(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || atoi(e->d_name) == getpid()) continue;
+        char path[64], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue; /* ended meanwhile */
+        if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+        fclose(f);
+        if (strncmp(comm, "opencoro-", 9) != 0) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Under the library, every thread the program made now is green: no OS
+ * thread but main's and the runtime's own. */
+#define CHECK_ALL_GREEN()                                                    \
+    do {                                                                     \
+        if (under_opencoro()) {                                              \
+            int n_ = program_os_threads();                                   \
+            CHECKF(n_ == 0, "%d threads of the program are OS threads", n_); \
+        }                                                                    \
+    } while (0)
+
 /* company_start() starts a thread that waits in read() until
  * company_end() writes it a byte and joins it. With it alive the runtime
  * takes its paths for a process with company (a lone main makes libc's

@@ -40,6 +40,7 @@ int main(void) {
     pthread_t t[BUSY];
     for (int i = 0; i < BUSY; i++) CHECK(pthread_create(&t[i], NULL, busy, NULL) == 0);
     CHECK_GREEN(BUSY, 2 + 2);
+    CHECK_ALL_GREEN();
     int first = open("/dev/null", O_RDONLY);
     CHECK(first >= 0);
     CHECK(close(first) == 0);

@@ -42,6 +42,7 @@ static void run(const char *what, void (*set)(pthread_mutexattr_t *)) {
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) CHECK(pthread_create(&t[i], NULL, worker, NULL) == 0);
     CHECK_GREEN(THREADS, 2 + 3);
+    CHECK_ALL_GREEN();
     for (int i = 0; i < THREADS; i++) CHECK(pthread_join(t[i], NULL) == 0);
     CHECKF(counter == THREADS * ROUNDS, "%s: counter %ld", what, counter);
     CHECK(pthread_mutex_lock(&m) == 0);
