@@ -220,7 +220,7 @@ fn run_loop(
     crate::debug!("worker {index} starts");
     if let Some(t) = survivor {
         t.repin(index);
-        requeue(&local, t);
+        requeue(rt, &local, t);
     }
     loop {
         if until.is_some_and(|t| t.state() == coro::DONE) {
@@ -478,18 +478,18 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
                 rt.injector.push(t);
                 rt.wake_any();
             } else {
-                requeue(local, t);
+                requeue(rt, local, t);
             }
         }
         Some(Request::Park) => {
             if t.settle_park() {
-                requeue(local, t);
+                requeue(rt, local, t);
             }
         }
         Some(Request::Sleep(deadline)) => {
             lock_timers(rt, local.index).insert(deadline, t.clone());
             if t.settle_park() {
-                requeue(local, t);
+                requeue(rt, local, t);
             }
         }
         Some(Request::Forked) => {
@@ -509,17 +509,20 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
 
 /// Puts a task that just ran here back in line: a green thread (it may
 /// run anywhere) at the back of the local queue, where idle workers (and a
-/// spare, should this worker block) may steal it; a pinned task at the back
-/// of the own queue (no other thread can run it, so none is woken).
-fn requeue(local: &Local, t: Arc<Task>) {
+/// spare, should this worker block) may steal it; a pinned task where
+/// [`push_own`] puts it (none is woken: this worker takes it).
+fn requeue(rt: &Runtime, local: &Local, t: Arc<Task>) {
     if t.pinned().is_none() {
         if local.dormant.get() {
             crate::sched::schedule(t);
         } else {
             local.deque.push(t);
         }
-    } else {
-        local.own.borrow_mut().push_back(t);
+    } else if let Err(t) = push_own(local.index, t) {
+        // `main` (see `push_own`): yielded or preempted, it waits in the
+        // inbox too, where a spare can take it should the coroutine this
+        // worker runs next block it in a call (`handoff_main_requeued`).
+        rt.slot[local.index].inbox.push(t);
     }
 }
 
