@@ -3,7 +3,7 @@ CARGO   ?= cargo
 LIB     := target/release/libopencoro.so
 BUILD   := target/opencoro
 
-.PHONY: all lib demo check compat test-rust test-c test-programs bench bench-threads bench-preempt bench-startup bench-peers clean
+.PHONY: all lib demo check compat test-rust test-c test-programs bench bench-threads bench-preempt bench-accept bench-startup bench-peers clean
 
 all: lib
 
@@ -37,6 +37,10 @@ bench-threads: lib
 # only the preemption figures: its cost on CPU-bound threads, a ticker beside busy loops (j)
 bench-preempt: lib
 	BENCH_ONLY=j scripts/bench.sh
+
+# only a server's accept loop with a small listen backlog (l)
+bench-accept: lib
+	BENCH_ONLY=l scripts/bench.sh
 
 # only the cost of a process that needs no runtime: a shell script of short programs (k)
 bench-startup: lib

@@ -35,6 +35,11 @@ pub struct Watch {
     /// timers at the next switch (it otherwise looks only every
     /// `FAIRNESS_TICKS` switches, or when a coroutine is preempted).
     pub timers_due: AtomicBool,
+    /// Events wait in this busy worker's poller: its loop takes them at the
+    /// next switch (see [`watch_pollers`]).
+    pub fds_ready: AtomicBool,
+    /// Sleeping in its own poller (the monitor does not watch it then).
+    pub asleep: AtomicBool,
 }
 
 impl Watch {
@@ -68,10 +73,11 @@ impl Watch {
 /// threads keeps ~0.9 of its native pace (`make bench-preempt`).
 const WAKEUP_GRANULARITY_NS: u64 = 500_000;
 
-/// Does a coroutine wait in worker `w`'s queues? Best-effort: they are
-/// read without a lock.
+/// Does a coroutine wait in worker `w`'s queues, or for the events its
+/// poller holds (`fd_wakes_busy_worker`)? Best-effort: the queues are read
+/// without a lock.
 fn others_wait(rt: &Runtime, w: usize) -> bool {
-    !rt.slot[w].stealer.is_empty() || !rt.slot[w].inbox.is_empty()
+    !rt.slot[w].stealer.is_empty() || !rt.slot[w].inbox.is_empty() || rt.slot[w].watch.fds_ready.load(Ordering::Relaxed)
 }
 
 /// Worker `w`'s earliest deadline, if its timer heap is free to look at
@@ -147,6 +153,7 @@ fn run(rt: &'static Runtime) {
     let mut seen: Vec<(u64, u64)> = vec![(u64::MAX, 0); n];
     let pid = std::process::id() as usize;
     let mut idle_ticks = 0u32;
+    let mut pollfds = Vec::with_capacity(n);
     loop {
         let now = crate::sys::now_ns();
         let mut busy = false;
@@ -229,12 +236,44 @@ fn run(rt: &'static Runtime) {
             idle_ticks = 0;
             continue;
         }
-        let wake_at = wake_at.max(crate::sys::now_ns() + MIN_TICK_NS);
-        let ts = libc::timespec { tv_sec: (wake_at / 1_000_000_000) as i64, tv_nsec: (wake_at % 1_000_000_000) as i64 };
-        // SAFETY: a raw clock_nanosleep on a valid timespec (never our hook).
-        unsafe {
-            crate::sys::syscall6(libc::SYS_clock_nanosleep, libc::CLOCK_MONOTONIC as usize, libc::TIMER_ABSTIME as usize, &ts as *const _ as usize, 0, 0, 0)
+        watch_pollers(rt, wake_at.max(crate::sys::now_ns() + MIN_TICK_NS), &mut pollfds);
+    }
+}
+
+/// Sleeps until `wake_at`, or until events arrive in the poller of a busy
+/// worker, which is then told to take them at its next switch
+/// (`Watch::fds_ready`). A busy worker otherwise looks at its poller only
+/// every `FAIRNESS_TICKS` switches, and a coroutine woken by an fd waited
+/// behind whatever ran meanwhile: a server thread accepting with a small
+/// listen backlog beside 50 connecting threads took its connections so late
+/// that the kernel dropped handshakes and the clients waited for
+/// retransmissions (1-14 s for what takes 1-3 s natively; a `poll` every
+/// 250 us was not enough, every 50 us was). The kernel wakes the monitor
+/// within microseconds, and a worker's switch costs one more flag load. The
+/// poller of a worker asleep in it is not watched, nor one already told
+/// (its events stay until it takes them).
+fn watch_pollers(rt: &Runtime, wake_at: u64, fds: &mut Vec<libc::pollfd>) {
+    fds.clear();
+    for (i, s) in rt.slot.iter().enumerate() {
+        let w = &s.watch;
+        let fd = match rt.poller_made(i) {
+            Some(p) if !w.asleep.load(Ordering::Relaxed) && !w.fds_ready.load(Ordering::Acquire) => p.fd(),
+            _ => -1,
         };
+        fds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+    }
+    let left = wake_at.saturating_sub(crate::sys::now_ns());
+    let ts = libc::timespec { tv_sec: (left / 1_000_000_000) as i64, tv_nsec: (left % 1_000_000_000) as i64 };
+    // SAFETY: a raw ppoll (never our hook) on a valid array and timespec,
+    // without a signal mask.
+    let n = unsafe { crate::sys::syscall6(libc::SYS_ppoll, fds.as_mut_ptr() as usize, fds.len(), &ts as *const _ as usize, 0, 8, 0) };
+    if n <= 0 {
+        return;
+    }
+    for (i, p) in fds.iter().enumerate() {
+        if p.revents & libc::POLLIN != 0 {
+            rt.slot[i].watch.fds_ready.store(true, Ordering::Release);
+        }
     }
 }
 

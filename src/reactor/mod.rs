@@ -473,8 +473,8 @@ pub fn waiting_on(w: usize) -> usize {
 }
 
 /// Acts on the events a worker's poller returned: bumps the readiness
-/// sequence numbers and wakes the matching waiters.
-pub fn dispatch(events: &[poller::Ready]) {
+/// sequence numbers and wakes the matching waiters with `wake`.
+pub fn dispatch(events: &[poller::Ready], mut wake: impl FnMut(&Arc<Task>)) {
     for ev in events {
         let fd = (ev.key & 0xffff_ffff) as i32;
         let gen = (ev.key >> 32) as u32;
@@ -502,7 +502,7 @@ pub fn dispatch(events: &[poller::Ready]) {
             woken
         };
         for t in woken {
-            coro::unpark(&t);
+            wake(&t);
         }
     }
 }

@@ -169,6 +169,12 @@ impl Poller {
         Ok(p)
     }
 
+    /// The epoll fd, for the monitor to wait on (readable while events
+    /// wait in it).
+    pub fn fd(&self) -> i32 {
+        self.epfd
+    }
+
     fn ctl(&self, op: i32, fd: i32, events: u32, key: usize) -> std::io::Result<()> {
         let mut ev = libc::epoll_event { events, u64: key as u64 };
         // SAFETY: epoll_ctl on our epoll fd with a valid event struct.

@@ -383,6 +383,11 @@ impl Runtime {
         self.slot[i].poller.get_or_init(new_poller)
     }
 
+    /// Slot `i`'s poller if it has one already (never makes one).
+    pub(crate) fn poller_made(&self, i: usize) -> Option<&crate::reactor::poller::Poller> {
+        self.slot[i].poller.get()
+    }
+
     /// Workers proper (spare slots not counted).
     pub fn workers(&self) -> usize {
         self.primaries

@@ -249,8 +249,17 @@ fn run_loop(
         if tick.is_multiple_of(FAIRNESS_TICKS) {
             fire_timers(rt, index);
             poll_now(rt, &local, index);
-        } else if rt.slot[index].watch.timers_due.load(std::sync::atomic::Ordering::Relaxed) {
-            fire_timers_first(rt, &local);
+        } else {
+            let watch = &rt.slot[index].watch;
+            if watch.timers_due.load(std::sync::atomic::Ordering::Relaxed) {
+                fire_timers_first(rt, &local);
+            }
+            if watch.fds_ready.load(std::sync::atomic::Ordering::Relaxed) {
+                // The monitor saw events in this busy worker's poller: take
+                // them now (it would otherwise look only every
+                // `FAIRNESS_TICKS` switches).
+                wait_poller(rt, &local, index, Some(Duration::ZERO), true);
+            }
         }
         if let Some(t) = adopted.or_else(|| find_task(rt, &local, tick)) {
             found_work(rt, &local);
@@ -559,11 +568,8 @@ fn fire(rt: &Runtime, w: usize, first: bool) -> usize {
         // One at a time: `unpark` never takes the timer lock, but keep no
         // lock across it all the same.
         let Some(t) = lock_timers(rt, w).pop_due(now) else { break };
-        if first && w < rt.workers() && t.pinned().is_none() {
-            if coro::claim(&t) {
-                rt.slot[w].woken.push(t);
-                rt.wake_any();
-            }
+        if first {
+            wake_first(rt, w, &t);
         } else {
             coro::unpark(&t);
         }
@@ -575,22 +581,55 @@ fn fire(rt: &Runtime, w: usize, first: bool) -> usize {
     n
 }
 
+/// Wakes `t`, which slept on busy worker `w`: a green thread into `w`'s
+/// `woken` queue, taken before the others (and stealable), as the kernel
+/// lets a thread that slept preempt a busy one; a pinned one (`main`) as
+/// usual (it goes to its own worker's queue).
+fn wake_first(rt: &Runtime, w: usize, t: &Arc<Task>) {
+    if w < rt.workers() && t.pinned().is_none() {
+        if coro::claim(t) {
+            rt.slot[w].woken.push(t.clone());
+            rt.wake_any();
+        }
+    } else {
+        coro::unpark(t);
+    }
+}
+
 /// While busy: collects fd events of worker `w`'s waiting coroutines
 /// without blocking (idle workers get them in `sleep`).
 fn poll_now(rt: &Runtime, local: &Local, w: usize) {
     if crate::reactor::waiting_on(w) == 0 {
         return;
     }
-    wait_poller(rt, local, w, Some(Duration::ZERO));
+    wait_poller(rt, local, w, Some(Duration::ZERO), false);
 }
 
 /// Waits in worker `w`'s poller (at most `timeout`) and wakes the
-/// coroutines whose fds became ready.
-fn wait_poller(rt: &Runtime, local: &Local, w: usize, timeout: Option<Duration>) {
+/// coroutines whose fds became ready (`first`: see [`wake_first`]).
+fn wait_poller(rt: &Runtime, local: &Local, w: usize, timeout: Option<Duration>, first: bool) {
     let mut ev = local.events.borrow_mut();
     let (raw, ready) = &mut *ev;
+    let watch = &rt.slot[w].watch;
+    let asleep = w == local.index && timeout != Some(Duration::ZERO);
+    if asleep {
+        // Its own wait: the monitor need not watch this poller meanwhile.
+        watch.asleep.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     rt.poller(w).wait(raw, timeout, ready);
-    crate::reactor::dispatch(ready);
+    if asleep {
+        watch.asleep.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+    // Drained first, then the flag cleared: the monitor watches this
+    // poller again from here on, for new events only.
+    if watch.fds_ready.load(std::sync::atomic::Ordering::Relaxed) {
+        watch.fds_ready.store(false, std::sync::atomic::Ordering::Release);
+    }
+    if first {
+        crate::reactor::dispatch(ready, |t| wake_first(rt, w, t));
+    } else {
+        crate::reactor::dispatch(ready, coro::unpark);
+    }
 }
 
 /// Time left until worker `w`'s earliest timer, if it has one.
@@ -651,7 +690,7 @@ fn spare_duties(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
 /// is given a worker to stand in for (it is not among the idle workers that
 /// new work wakes).
 fn sleep_dormant(rt: &Runtime, local: &Local) {
-    wait_poller(rt, local, local.index, next_timer(rt, local.index));
+    wait_poller(rt, local, local.index, next_timer(rt, local.index), false);
 }
 
 /// Nothing to run: sleep in this worker's poller until work, an fd event or
@@ -680,7 +719,7 @@ fn sleep(rt: &Runtime, local: &Local) {
         timeout = Some(timeout.map_or(age, |t| t.min(age)));
     }
     crate::debug!("worker {i} sleeps, timeout {timeout:?}");
-    wait_poller(rt, local, i, timeout);
+    wait_poller(rt, local, i, timeout, false);
     rt.idle.end_sleep(i);
     rt.idle.start_searching();
     local.searching.set(true);
