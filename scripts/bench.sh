@@ -73,7 +73,9 @@
 #      listening with backlog 5 beside 50 client threads of the same process
 #      that connect at once and make 200 round trips each (accept_backlog.c;
 #      the same with Python's socketserver.ThreadingMixIn, accept_backlog.py),
-#      wall time under the library vs natively; the native times themselves
+#      on a quiet machine and beside another process's busy loop,
+#      wall time under the library vs natively (and with the program's own
+#      backlog, OPENCORO_LISTEN_BACKLOG=0); the native times themselves
 #      vary from 1 s to 8 s with the kernel's retransmissions of dropped
 #      handshakes, so this section runs BENCH_ACCEPT_REPS (default 9) rounds
 #                                                   target: library/native
@@ -379,10 +381,20 @@ done
 if on l; then
     for r in $(seq 1 "$ACCEPT_REPS"); do
         printf '  accept round %d/%d\n' "$r" "$ACCEPT_REPS"
-        for kind in $( [ $((r % 2)) -eq 1 ] && echo "lib native" || echo "native lib"); do
-            pre=(); [ "$kind" = lib ] && pre=(env LD_PRELOAD="$LIB")
-            measure "accept_c_$kind" "$ACCEPT_KEYS" "${pre[@]}" "$OUT/accept_backlog" 50 5 200
-            measure "accept_py_$kind" "$ACCEPT_KEYS" "${pre[@]}" python3 scripts/bench/accept_backlog.py 50 200
+        for busy in quiet busy; do
+            hog=
+            if [ "$busy" = busy ]; then
+                # another process's busy loop on one of the CPUs
+                sh -c 'while :; do :; done' & hog=$!
+            fi
+            for kind in $( [ $((r % 2)) -eq 1 ] && echo "lib own native" || echo "native own lib"); do
+                pre=()
+                [ "$kind" = lib ] && pre=(env LD_PRELOAD="$LIB")
+                [ "$kind" = own ] && pre=(env OPENCORO_LISTEN_BACKLOG=0 LD_PRELOAD="$LIB")
+                measure "accept_c_${busy}_$kind" "$ACCEPT_KEYS" "${pre[@]}" "$OUT/accept_backlog" 50 5 200
+                measure "accept_py_${busy}_$kind" "$ACCEPT_KEYS" "${pre[@]}" python3 scripts/bench/accept_backlog.py 50 200
+            done
+            [ -n "$hog" ] && { kill "$hog"; wait "$hog" 2>/dev/null; }
         done
     done
 fi
@@ -816,13 +828,19 @@ fi
 
 if on l; then
     echo "== l. accept loop, listen backlog 5, 50 connecting client threads in the process ($ACCEPT_REPS rounds):"
-    for lang in c py; do
-        al=$(median "accept_${lang}_lib.ms"); an=$(median "accept_${lang}_native.ms")
-        ar=$( have "$al" "$an" && calc "$al/$an" 2 )
-        printf '  %s: library %s ms [spread %s], natively %s ms [spread %s]: %s (target <= 1.5x)\n' \
-            "$( [ "$lang" = c ] && echo "C threads  " || echo "socketserver")" \
-            "$(nv "$al" 0)" "$(spread "accept_${lang}_lib.ms")" "$(nv "$an" 0)" "$(spread "accept_${lang}_native.ms")" \
-            "$( [ -n "$ar" ] && echo "${ar}x" || echo n/a)"
+    for busy in quiet busy; do
+        for lang in c py; do
+            k="accept_${lang}_$busy"
+            al=$(median "${k}_lib.ms"); ao=$(median "${k}_own.ms"); an=$(median "${k}_native.ms")
+            ar=$( have "$al" "$an" && calc "$al/$an" 2 ); aro=$( have "$ao" "$an" && calc "$ao/$an" 2 )
+            printf '  %s, %s: natively %s ms [spread %s]\n' \
+                "$( [ "$lang" = c ] && echo "C threads   " || echo "socketserver")" \
+                "$( [ "$busy" = busy ] && echo "beside a busy loop" || echo "quiet machine     ")" \
+                "$(nv "$an" 0)" "$(spread "${k}_native.ms")"
+            printf '      library %s ms [spread %s]: %s (target <= 1.5x); with the program'"'"'s backlog (OPENCORO_LISTEN_BACKLOG=0) %s ms [spread %s]: %s\n' \
+                "$(nv "$al" 0)" "$(spread "${k}_lib.ms")" "$( [ -n "$ar" ] && echo "${ar}x" || echo n/a)" \
+                "$(nv "$ao" 0)" "$(spread "${k}_own.ms")" "$( [ -n "$aro" ] && echo "${aro}x" || echo n/a)"
+        done
     done
 fi
 

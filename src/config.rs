@@ -66,6 +66,11 @@ pub struct Config {
     /// own and move between workers (1), or share their worker's and stay
     /// on it (0: cheaper to make, but a blocked worker holds them).
     pub spawn_own_tls: bool,
+    /// `OPENCORO_LISTEN_BACKLOG`: the least backlog `listen` passes on (0:
+    /// the program's own). An accepting green thread runs later than an
+    /// OS thread would, while the kernel drops handshakes a full queue has
+    /// no room for.
+    pub listen_backlog: i32,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -144,7 +149,25 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let stats = parse_switch(&var, "OPENCORO_STATS", false);
     let warn_os_threads = parse_switch(&var, "OPENCORO_WARN_OS_THREADS", false);
     let spawn_own_tls = parse_switch(&var, "OPENCORO_SPAWN_OWN_TLS", true);
-    Config { workers, stack_size, guarded_stacks, blocking_threads, debug, green_threads, preempt, slice_ms, handoff_ms, max_threads, enabled, inherit, stats, warn_os_threads, spawn_own_tls }
+    let listen_backlog = parse(&var, "OPENCORO_LISTEN_BACKLOG", 128, |s| s.parse::<i32>().ok().filter(|&n| (0..=65_535).contains(&n)), "a whole number from 0 to 65535");
+    Config {
+        workers,
+        stack_size,
+        guarded_stacks,
+        blocking_threads,
+        debug,
+        green_threads,
+        preempt,
+        slice_ms,
+        handoff_ms,
+        max_threads,
+        enabled,
+        inherit,
+        stats,
+        warn_os_threads,
+        spawn_own_tls,
+        listen_backlog,
+    }
 }
 
 /// An on/off switch: `1`/`on` or `0`/`off`.
