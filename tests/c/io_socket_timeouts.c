@@ -4,8 +4,9 @@
 // keeps ticking); data that comes in time is returned; a send on a full
 // buffer returns the bytes it could write, and -1/EAGAIN when it could
 // write none; a connect to a listener whose backlog is full ends with
-// EINPROGRESS; a timeout set back to 0 waits for ever again.
-// env: OPENCORO_WORKERS=1
+// EINPROGRESS; a timeout set back to 0 waits for ever again. (A full
+// backlog needs the program's own: OPENCORO_LISTEN_BACKLOG=0.)
+// env: OPENCORO_WORKERS=1 OPENCORO_LISTEN_BACKLOG=0
 // native: same
 // link: no
 // timeout: 30
