@@ -108,8 +108,8 @@ pub extern "C" fn opencoro_active() -> c_int {
 /// # Safety
 /// `totals` is NULL or writable; `workers` is NULL or has room for `n`.
 #[no_mangle]
-pub unsafe extern "C" fn opencoro_stats(totals: *mut crate::stats::CTotals, workers: *mut crate::stats::CWorkerStats, n: c_int) -> c_int {
-    let t = crate::stats::totals();
+pub unsafe extern "C" fn opencoro_stats(totals: *mut crate::stats::report::CTotals, workers: *mut crate::stats::report::CWorkerStats, n: c_int) -> c_int {
+    let t = crate::stats::report::totals();
     if !totals.is_null() {
         // SAFETY: per the contract.
         unsafe { *totals = t };
@@ -117,7 +117,7 @@ pub unsafe extern "C" fn opencoro_stats(totals: *mut crate::stats::CTotals, work
     if !workers.is_null() {
         for i in 0..(n.max(0) as usize).min(t.slots as usize) {
             // SAFETY: per the contract, i < n.
-            unsafe { *workers.add(i) = crate::stats::worker(i) };
+            unsafe { *workers.add(i) = crate::stats::report::worker(i) };
         }
     }
     t.slots as c_int

@@ -5,6 +5,7 @@
 //! the one global [`Config`]; everything else only reads it through [`get`].
 //! A bad value prints one `opencoro:` line and the default is used.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 /// Default stack size of a coroutine started by `opencoro_spawn(.., 0)`.
@@ -75,6 +76,23 @@ pub struct Config {
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
 
+/// Set once the configuration has been read and the runtime is on (the
+/// hooks call straight through until then: the configuration itself opens
+/// files).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Is the runtime on (configuration read, `OPENCORO` not 0, not a Go
+/// program)?
+#[inline]
+pub(crate) fn active() -> bool {
+    ACTIVE.load(Ordering::Acquire)
+}
+
+/// Turns the runtime off for good (a Go program; see `foreign`).
+pub(crate) fn deactivate() {
+    ACTIVE.store(false, Ordering::Release);
+}
+
 /// Reads the environment once. Safe to call more than once.
 pub fn init() -> &'static Config {
     CONFIG.get_or_init(|| {
@@ -83,7 +101,7 @@ pub fn init() -> &'static Config {
         // the switches keep their defaults, as glibc ignores `MALLOC_*`.
         let c = from_env(|k| if secure_execution() { None } else { std::env::var(k).ok() });
         crate::log::DEBUG.store(c.debug, core::sync::atomic::Ordering::Relaxed);
-        crate::hooks::set_active(c.enabled);
+        ACTIVE.store(c.enabled, Ordering::Release);
         crate::debug!(
             "config: workers={} stack_size={} guarded_stacks={:?} enabled={}",
             c.workers,

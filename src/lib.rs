@@ -47,12 +47,15 @@ pub mod sys;
 #[ctor::ctor(unsafe)]
 fn opencoro_init() {
     let cfg = config::init();
+    if cfg.stats {
+        stats::report::print_at_exit();
+    }
     if !cfg.inherit {
         preload_env::remove_self();
     }
     if cfg.enabled && foreign::go_program() {
         diag!("this is a Go program: Go runs its own threads and signals (SIGURG), so opencoro stays out of the way, as with OPENCORO=0");
-        hooks::set_active(false);
+        config::deactivate();
     }
     // SAFETY: registering a plain function; it only stores to an atomic.
     unsafe { libc::pthread_atfork(None, None, Some(fork::after_fork_child)) };

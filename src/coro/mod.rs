@@ -259,7 +259,7 @@ impl Task {
             interrupted: AtomicU8::new(0),
             on_tid: std::sync::atomic::AtomicI32::new(0),
         });
-        crate::stats::emit(crate::stats::Event::Create, Arc::as_ptr(&t));
+        crate::stats::emit(crate::stats::Event::Create, Arc::as_ptr(&t).cast());
         t
     }
 
@@ -344,7 +344,7 @@ impl Task {
             bits &= bits - 1;
             // SAFETY: tgkill to our own thread with a valid signal number.
             unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid, sig, 0, 0, 0) };
-            let how = if crate::signal::program::restarts(sig as i32) { 1 } else { 2 };
+            let how = if crate::signal::state::restarts(sig as i32) { 1 } else { 2 };
             self.interrupted.fetch_max(how, Ordering::Relaxed);
         }
         crate::sys::set_errno(e);
@@ -793,7 +793,7 @@ pub fn thread_sigmask() -> u64 {
 
 fn set_thread_sigmask(m: u64) {
     // SIGURG stays deliverable: it is how the monitor preempts.
-    let m = if crate::signal::preempt::active() { m & !(1 << (libc::SIGURG - 1)) } else { m };
+    let m = if crate::signal::state::preempting() { m & !(1 << (libc::SIGURG - 1)) } else { m };
     crate::sys::sigmask(libc::SIG_SETMASK, Some(m));
 }
 
@@ -881,7 +881,28 @@ pub fn sleep_until(deadline_ns: u64) -> bool {
 /// from any thread.
 pub fn unpark(t: &Arc<Task>) {
     if claim(t) {
-        crate::sched::schedule(t.clone());
+        schedule(t.clone());
+    }
+}
+
+/// Where a task made runnable goes: the scheduler's queues. The scheduler
+/// registers itself when it builds its structures ([`set_scheduler`]); the
+/// coroutine core knows nothing else of it (tokio's `Schedule`).
+static SCHEDULER: std::sync::OnceLock<fn(Arc<Task>)> = std::sync::OnceLock::new();
+
+/// Registers the scheduler (once; later calls change nothing).
+pub(crate) fn set_scheduler(f: fn(Arc<Task>)) {
+    let _ = SCHEDULER.set(f);
+}
+
+fn schedule(t: Arc<Task>) {
+    match SCHEDULER.get() {
+        Some(f) => f(t),
+        None => {
+            // Tasks exist only once the scheduler has been built.
+            crate::diag!("a task was woken before the scheduler exists (a bug of opencoro, please report it); aborting");
+            std::process::abort();
+        }
     }
 }
 

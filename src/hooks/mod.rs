@@ -40,18 +40,11 @@ const HOOK_STACK_RESERVE: usize = 2048;
 /// hooks call straight through (full support for fork comes later).
 static FORKED: AtomicBool = AtomicBool::new(false);
 
-/// Set once the configuration has been read and the runtime is on. Until
-/// then (the configuration itself opens files) every hook calls straight
-/// through; the `any` hooks must not read the configuration themselves.
-static ACTIVE: AtomicBool = AtomicBool::new(false);
-
-pub(crate) fn set_active(on: bool) {
-    ACTIVE.store(on, Ordering::Release);
-}
-
-/// Is the runtime on and this process not a forked child?
+/// Is the runtime on (`config::active`: until the configuration has been
+/// read every hook calls straight through; the `any` hooks must not read
+/// the configuration themselves) and this process not a forked child?
 pub(crate) fn serving() -> bool {
-    ACTIVE.load(Ordering::Acquire) && !FORKED.load(Ordering::Relaxed)
+    crate::config::active() && !FORKED.load(Ordering::Relaxed)
 }
 
 pub(crate) fn mark_forked() {
@@ -116,7 +109,7 @@ impl Guard {
     /// coroutine.
     #[inline]
     pub fn enter_any() -> Option<Guard> {
-        if FORKED.load(Ordering::Relaxed) || !ACTIVE.load(Ordering::Acquire) {
+        if FORKED.load(Ordering::Relaxed) || !crate::config::active() {
             return None;
         }
         let t = coro::current_ptr();

@@ -221,6 +221,7 @@ pub fn started() -> bool {
 }
 
 fn build() -> Runtime {
+    crate::coro::set_scheduler(schedule);
     let cfg = crate::config::get();
     let primaries = cfg.workers;
     // Every slot, spares included, has its queues, poller and timers.
@@ -231,9 +232,6 @@ fn build() -> Runtime {
     // fork while another thread builds it would leave it half-built in the
     // child for good. Build it now, before any thread of ours exists.
     let _ = stealers[0].steal();
-    if cfg.stats {
-        crate::stats::print_at_exit();
-    }
     let main_mode = MAIN_MODE.load(Ordering::Relaxed);
     crate::debug!("runtime: {primaries} workers, {} spares, main thread is worker 0: {main_mode}", n - primaries);
     Runtime {

@@ -446,7 +446,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
         unsafe { t.prepare() };
         crate::stats::bump(&rt.slot[local.index].stats.started);
     }
-    crate::stats::emit(crate::stats::Event::Resume, Arc::as_ptr(&t));
+    crate::stats::emit(crate::stats::Event::Resume, Arc::as_ptr(&t).cast());
     t.begin_run();
     super::main_runs(Arc::as_ptr(&t));
     // SAFETY: `current` is this thread's CURRENT slot, valid for the thread's
@@ -460,7 +460,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
         crate::signal::overflow::report_and_abort(t.stack_size());
     }
     let event = if req.is_some() { crate::stats::Event::Suspend } else { crate::stats::Event::Complete };
-    crate::stats::emit(event, Arc::as_ptr(&t));
+    crate::stats::emit(event, Arc::as_ptr(&t).cast());
     match req {
         Some(Request::Yield) => {
             t.settle_yield();

@@ -15,6 +15,8 @@
 //!   program had installed before.
 //! - [`wait`]: `sigwait` and its siblings on a coroutine (a `signalfd` on
 //!   the reactor).
+//! - [`state`]: what the coroutine core must know of the above (restarting
+//!   handlers, preemption on), kept below it.
 //!
 //! Elsewhere, each next to the state it works on: the hooks themselves
 //! (`hooks::signal`: `sigaction`, `signal`, `sigsuspend`; `hooks::sigwait`;
@@ -26,4 +28,5 @@
 pub mod overflow;
 pub mod preempt;
 pub mod program;
+pub mod state;
 pub mod wait;

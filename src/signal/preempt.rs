@@ -98,16 +98,15 @@ pub fn install() {
         let mut old: libc::sigaction = std::mem::zeroed();
         if crate::signal::program::real_sigaction(libc::SIGURG, &sa, &mut old) == 0 {
             set_program(&old);
-            ACTIVE.store(1, Ordering::Release);
+            super::state::set_preempting();
         }
     }
 }
 
 /// Is the runtime's SIGURG handler installed?
 pub fn active() -> bool {
-    ACTIVE.load(Ordering::Acquire) != 0
+    super::state::preempting()
 }
-static ACTIVE: AtomicI32 = AtomicI32::new(0);
 
 /// The program's SIGURG action as `sigaction` would report it.
 pub fn program(out: &mut libc::sigaction) {

@@ -40,7 +40,7 @@ fn own_or_untouchable(sig: c_int) -> bool {
 
 /// Did the program ask for `SA_RESTART` on `sig`'s handler?
 pub fn restarts(sig: c_int) -> bool {
-    (1..=64).contains(&sig) && ACTIONS[sig as usize].flags.load(Ordering::Relaxed) & libc::SA_RESTART != 0
+    super::state::restarts(sig)
 }
 
 /// libc's own `sigaction`, as a function pointer.
@@ -80,6 +80,7 @@ pub(crate) unsafe fn install(real: SigactionFn, sig: c_int, act: *const libc::si
                 ours.sa_sigaction = trampoline as *const () as usize;
                 ours.sa_flags = (new.sa_flags | libc::SA_SIGINFO) & !libc::SA_RESETHAND;
                 a.flags.store(new.sa_flags, Ordering::Release);
+                super::state::set_restarts(sig, new.sa_flags & libc::SA_RESTART != 0);
                 a.mask.store(*(&new.sa_mask as *const libc::sigset_t as *const u64), Ordering::Release);
                 let before = a.handler.swap(h, Ordering::AcqRel);
                 let r = real(sig, &ours, &mut prev);
