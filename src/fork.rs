@@ -76,7 +76,7 @@ pub(crate) extern "C" fn after_fork_child() {
     let in_hook = task.in_hook();
     // Our own calls below (thread names, allocations) go straight to libc.
     task.set_in_hook(true);
-    if let Some(l) = crate::green::tls::layout() {
+    if let Some(l) = crate::glibc::tls::layout() {
         let me = crate::sys::thread_pointer();
         if let Some(own) = crate::sched::worker::loop_thread_pointer().filter(|&tp| tp != me) {
             // SAFETY: the worker's descriptor, which its loop goes on using.
@@ -98,7 +98,7 @@ pub(crate) extern "C" fn after_fork_child() {
     crate::coro::stack::forget_after_fork();
     task.forget_joiners_after_fork();
     crate::green::after_fork(&task, was_main);
-    crate::green::setxid::forget_after_fork();
+    crate::glibc::setxid::forget_after_fork();
     coro::set_live_after_fork();
     let (_, bottom, top, _) = task.stack_bounds();
     crate::stats::forget_after_fork(top.saturating_sub(bottom));

@@ -30,6 +30,7 @@ pub mod config;
 pub mod coro;
 pub mod fork;
 mod foreign;
+pub mod glibc;
 pub mod green;
 pub mod hooks;
 pub mod monitor;

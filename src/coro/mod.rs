@@ -156,11 +156,6 @@ unsafe impl Send for Task {}
 // SAFETY: as above.
 unsafe impl Sync for Task {}
 
-thread_local! {
-    /// The task the current OS thread is running, or null (worker loop,
-    /// plain threads). Written only by the worker loop around `resume`.
-    static CURRENT: Cell<*const Task> = const { Cell::new(std::ptr::null()) };
-}
 
 /// Coroutines created and not yet finished, in the whole process. Relaxed:
 /// a count for decisions that tolerate a stale answer (see `has_company`).
@@ -179,14 +174,20 @@ pub(crate) fn set_live_after_fork() {
 /// The task running on this thread, or null. Never inlined (see module doc).
 #[inline(never)]
 pub fn current_ptr() -> *const Task {
-    CURRENT.with(|c| c.get())
+    // SAFETY: this thread's slot, alive as long as the thread.
+    unsafe { (*current_slot()).get() }
 }
 
 /// The address of this thread's CURRENT slot, for the worker loop: it runs
 /// on its own OS thread and never migrates, so it may keep the address and
 /// save a thread-local lookup on every switch. Coroutines must not.
+///
+/// The slot is glibc::tls's current-task slot (the task the OS thread runs,
+/// or null: worker loop, plain threads; written only by the worker loop
+/// around `resume`): `Cell<*const ()>` and `Cell<*const Task>` have one
+/// layout, and only tasks are stored in it.
 pub(crate) fn current_slot() -> *const Cell<*const Task> {
-    CURRENT.with(|c| c as *const Cell<*const Task>)
+    crate::glibc::tls::current_slot() as *const Cell<*const Task>
 }
 
 /// A counted reference to the running task, or None off a coroutine (for
@@ -608,7 +609,7 @@ impl Task {
             }
         }
         if self.light_tp.load(Ordering::Relaxed) {
-            if let Some(l) = crate::green::tls::layout() {
+            if let Some(l) = crate::glibc::tls::layout() {
                 l.give_light(self.own_tp());
             }
         }
@@ -747,7 +748,7 @@ impl ThreadSlots {
         }
         let tp = t.own_tp();
         if tp != 0 {
-            let l = crate::green::tls::layout().expect("own descriptors exist only with a layout");
+            let l = crate::glibc::tls::layout().expect("own descriptors exist only with a layout");
             l.set_local(tp, self.local.get());
             // SAFETY: tp is the task's initialised descriptor; no
             // thread-local is touched until switch_out puts ours back.
@@ -770,7 +771,7 @@ impl ThreadSlots {
         // The task may have changed the worker's mask itself (a hook).
         self.mask.set(t.sigmask());
         if t.own_tp() != 0 {
-            let fast = crate::green::tls::layout().is_some_and(|l| l.fast_fs);
+            let fast = crate::glibc::tls::layout().is_some_and(|l| l.fast_fs);
             // SAFETY: back to the worker's own descriptor.
             unsafe { crate::sys::set_thread_pointer(self.tp, fast) };
             return;

@@ -9,12 +9,11 @@
 //! valid as long as the program may use it.
 
 pub mod keys;
-pub mod setxid;
-pub mod tls;
 
+use crate::glibc::tls;
 use std::cell::UnsafeCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use libc::c_void;
@@ -48,9 +47,6 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// `pthread_t` -> task, until joined or ended detached.
 type Registry = Option<HashMap<usize, Arc<Task>>>;
 static REGISTRY: crate::sync::PerProcess<Mutex<Registry>> = crate::sync::PerProcess::new();
-/// Thread ids we hand out: above any real pid (PID_MAX_LIMIT is 2^22), below
-/// FUTEX_TID_MASK, unique among live green threads.
-static NEXT_TID: AtomicI32 = AtomicI32::new(0x1000_0000);
 /// `main` called `pthread_exit`: the process ends when the last thread does.
 static MAIN_EXITED: AtomicBool = AtomicBool::new(false);
 /// Someone is already calling `exit` for that reason.
@@ -101,19 +97,11 @@ pub fn enabled() -> bool {
     crate::config::get().green_threads && tls::layout().is_some()
 }
 
-pub(crate) fn fresh_tid() -> i32 {
-    let t = NEXT_TID.fetch_add(1, Ordering::Relaxed);
-    if t >= 0x3FFF_FFF0 {
-        NEXT_TID.store(0x1000_0000, Ordering::Relaxed);
-    }
-    t
-}
-
 /// Starts a green thread running `start(arg)`; returns its `pthread_t`.
 pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool, sigmask: Option<u64>) -> Result<libc::pthread_t, i32> {
     let l = tls::layout().ok_or(libc::EAGAIN)?;
     crate::sched::start();
-    let block = l.take_block(stack_size, fresh_tid())?;
+    let block = l.take_block(stack_size, crate::glibc::tls::fresh_tid())?;
     let name = match coro::current_task().as_ref().and_then(|t| t.green()) {
         Some(g) => *g.name.lock().unwrap_or_else(|e| e.into_inner()),
         None => tls::os_thread_name(),
@@ -158,7 +146,7 @@ pub(crate) unsafe fn thread_main(t: *const Task) -> usize {
     // SAFETY: exit_buf is this thread's; see `Green`.
     l.arm_exit(g.tp, unsafe { &mut *g.exit_buf.get() }, sp - 8, exit_landing as extern "C" fn() -> ! as usize);
     let r = call_start(g.start, g.arg);
-    l.thread_exit(g.tp);
+    l.thread_exit(g.tp, keys::run_destructors);
     r
 }
 
@@ -180,7 +168,7 @@ extern "C" fn exit_landing() -> ! {
         }
     }
     if let Some(l) = tls::layout() {
-        l.thread_exit(crate::sys::thread_pointer());
+        l.thread_exit(crate::sys::thread_pointer(), keys::run_destructors);
     }
     loop {
         coro::suspend(Request::Exit);

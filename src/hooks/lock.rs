@@ -85,7 +85,7 @@ fn word(p: *const c_void, i: usize) -> i32 {
 /// The calling thread's id as glibc records lock owners (a green
 /// thread's own made-up id).
 fn self_tid() -> i32 {
-    crate::green::tls::self_tid()
+    crate::glibc::tls::self_tid()
 }
 
 /// Queues under `addr` while `attempt()` says busy (EBUSY / EAGAIN), until

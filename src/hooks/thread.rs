@@ -566,7 +566,7 @@ pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
                 (*t).set_result(value as usize);
                 (*t).green().expect("green").mark_exiting();
             }
-        } else if is_main && green::tls::layout().is_none() {
+        } else if is_main && crate::glibc::tls::layout().is_none() {
             // No unwinding without the layout: end main's part right here.
             green::main_exit();
         }

@@ -316,7 +316,9 @@ pub(crate) fn start_thread(name: String, stack_size: usize, f: impl FnOnce() + S
         }
     };
     std::thread::Builder::new().name(name).stack_size(stack_size).spawn(body)?;
-    crate::green::setxid::install();
+    if preloaded() {
+        crate::glibc::setxid::install();
+    }
     Ok(())
 }
 
@@ -331,6 +333,7 @@ pub(crate) fn renew_after_fork(survivor: &Arc<Task>, slot: usize) {
     let was_main = is_main_task(ptr);
     if !was_main {
         MAIN.renew(Some((survivor.clone(), crate::sys::thread_pointer())));
+        crate::glibc::setxid::set_main_thread(crate::sys::thread_pointer());
         MAIN_TASK.store(ptr as usize, Ordering::Relaxed);
     }
     // Where the program's `main` was the survivor and its worker 0 loop
@@ -492,9 +495,9 @@ fn queue(t: Arc<Task>, new: bool) {
 /// their own (`OPENCORO_SPAWN_OWN_TLS`). A library `dlopen`ed by the
 /// program has its thread-locals outside static TLS: no own descriptors
 /// there, and no notice about it.
-fn own_descriptors() -> Option<&'static crate::green::tls::Layout> {
+fn own_descriptors() -> Option<&'static crate::glibc::tls::Layout> {
     let want = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
-    if want { crate::green::tls::layout().filter(|_| crate::green::enabled()) } else { None }
+    if want { crate::glibc::tls::layout().filter(|_| crate::green::enabled()) } else { None }
 }
 
 /// Creates a task running `entry` and queues it. With green threads
@@ -540,11 +543,12 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     MAIN_TASK.store(Arc::as_ptr(&t) as usize, Ordering::Relaxed);
     let main_tp = crate::sys::thread_pointer();
     MAIN.get_or_init(|| (t.clone(), main_tp));
+    crate::glibc::setxid::set_main_thread(main_thread());
     // Worker 0's loop runs on a descriptor of its own and `main` keeps the
     // main thread's: then `main`, like a green thread, has TLS that does
     // not depend on which OS thread runs it.
     let layout = own_descriptors();
-    let loop_tp = layout.and_then(|l| l.thread_descriptor(crate::green::fresh_tid()));
+    let loop_tp = layout.and_then(|l| l.thread_descriptor(crate::glibc::tls::fresh_tid()));
     if let (Some(l), Some(loop_tp)) = (layout, loop_tp) {
         t.set_own_tp(main_tp);
         l.set_current(main_tp, Arc::as_ptr(&t) as usize);

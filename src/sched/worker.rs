@@ -50,23 +50,33 @@ pub(crate) struct Local {
     dormant: Cell<bool>,
 }
 
-thread_local! {
-    /// The worker loop running on this thread, or null. Set for the loop's
-    /// duration; the `Local` lives on the loop's stack frame.
-    static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
+/// The worker loop running on this thread, or null: set for the loop's
+/// duration; the `Local` lives on the loop's stack frame. It is
+/// glibc::tls's worker-loop slot (green threads get the worker that runs
+/// them written into their own copy): `Cell<*const ()>` and
+/// `Cell<*const Local>` have one layout, and only a `Local` is stored in it.
+fn local_cell() -> *const Cell<*const Local> {
+    crate::glibc::tls::local_slot() as *const Cell<*const Local>
 }
 
-/// The address of this thread's LOCAL slot (green threads get the worker
-/// that runs them written into their own copy; see `green::tls`).
-pub(crate) fn local_slot() -> *const Cell<*const Local> {
-    LOCAL.with(|c| c as *const Cell<*const Local>)
+/// This thread's worker loop, or null.
+#[inline]
+fn local_ptr() -> *const Local {
+    // SAFETY: this thread's slot, alive as long as the thread.
+    unsafe { (*local_cell()).get() }
+}
+
+/// Sets (or, with null, clears) this thread's worker loop.
+fn set_local_ptr(l: *const Local) {
+    // SAFETY: as in local_ptr.
+    unsafe { (*local_cell()).set(l) }
 }
 
 /// Pushes onto the calling worker's local queue. Returns false when the
 /// caller is not a worker. Never inlined: may be called from a coroutine.
 #[inline(never)]
 pub(crate) fn push_local(t: Arc<Task>) -> Option<usize> {
-    let l = LOCAL.with(|c| c.get());
+    let l = local_ptr();
     // SAFETY: LOCAL points to the Local of the loop running on this very
     // thread (it outlives every coroutine it resumes); Worker::push takes &self.
     match unsafe { l.as_ref() } {
@@ -83,7 +93,7 @@ pub(crate) fn push_local(t: Arc<Task>) -> Option<usize> {
 /// otherwise. Never inlined: may be called from a coroutine.
 #[inline(never)]
 pub(crate) fn push_own(w: usize, t: Arc<Task>) -> Result<(), Arc<Task>> {
-    let l = LOCAL.with(|c| c.get());
+    let l = local_ptr();
     // SAFETY: as in push_local; `own` is borrowed only for single pushes and
     // pops on this thread, never across a resume, so this borrow is free.
     match unsafe { l.as_ref() } {
@@ -143,7 +153,7 @@ pub(crate) fn block_async_signals() {
 
 /// Called by the preemption handler on the worker it preempts.
 pub(crate) fn note_preempted() {
-    let l = LOCAL.with(|c| c.get());
+    let l = local_ptr();
     // SAFETY: as in push_local (the handler runs on the worker's thread).
     if let Some(local) = unsafe { l.as_ref() } {
         local.preempted.set(true);
@@ -156,7 +166,7 @@ pub(crate) fn note_preempted() {
 /// The index of the worker running on this thread, if any.
 #[inline(never)]
 pub fn current_worker() -> Option<usize> {
-    let l = LOCAL.with(|c| c.get());
+    let l = local_ptr();
     // SAFETY: as in push_local.
     (!l.is_null()).then(|| unsafe { (*l).index })
 }
@@ -206,7 +216,7 @@ fn run_loop(
         // which then gives it its stack: see `sched::start`)
         crate::signal::overflow::ensure_altstack();
     }
-    LOCAL.with(|c| c.set(&local));
+    set_local_ptr(&local);
     local.slots.set_local(&local as *const Local as usize);
     rt.slot[index].watch.tid.store(crate::sys::gettid(), std::sync::atomic::Ordering::Release);
     if index >= rt.workers() {
@@ -216,7 +226,7 @@ fn run_loop(
     }
     // glibc knows the main thread by `main`'s descriptor (run_main's loop
     // runs on one of its own), every other worker by its own.
-    crate::green::setxid::register(if until.is_some() { super::main_thread() } else { local.slots.thread_pointer() });
+    crate::glibc::setxid::register(if until.is_some() { super::main_thread() } else { local.slots.thread_pointer() });
     crate::debug!("worker {index} starts");
     if let Some(t) = survivor {
         t.repin(index);
@@ -279,7 +289,7 @@ fn run_loop(
     if local.searching.replace(false) {
         rt.idle.stop_searching();
     }
-    LOCAL.with(|c| c.set(std::ptr::null()));
+    set_local_ptr(std::ptr::null());
     crate::debug!("worker {index} leaves");
     // `main` has returned: what this loop holds goes back to the slot, for
     // the thread that takes it over while `exit` runs (`run_main`).
@@ -294,7 +304,7 @@ fn run_loop(
 /// that exist only in the parent, so they are leaked, never dropped
 /// (dropping a suspended coroutine would unwind it, running its code here).
 fn leave_for_child(local: Local, survivor: Arc<Task>) -> Option<Arc<Task>> {
-    LOCAL.with(|c| c.set(std::ptr::null()));
+    set_local_ptr(std::ptr::null());
     std::mem::forget(local);
     Some(survivor)
 }
@@ -302,7 +312,7 @@ fn leave_for_child(local: Local, survivor: Arc<Task>) -> Option<Arc<Task>> {
 /// The worker's own thread pointer, from a coroutine it runs (None off a
 /// worker).
 pub(crate) fn loop_thread_pointer() -> Option<usize> {
-    let l = LOCAL.with(|c| c.get());
+    let l = local_ptr();
     // SAFETY: as in push_local.
     unsafe { l.as_ref() }.map(|l| l.slots.thread_pointer())
 }

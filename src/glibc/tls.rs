@@ -15,12 +15,46 @@
 //! not match, green threads are off and `pthread_create` makes OS threads.
 //! Validated on glibc 2.36 (Debian 12), x86_64.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+
+thread_local! {
+    /// The runtime's two thread slots that every descriptor carries a copy
+    /// of (so they sit in static TLS, at fixed offsets from the thread
+    /// pointer): the task the thread runs (`coro`'s current task) and the
+    /// worker loop that runs it (`sched::worker`'s `Local`). Untyped here,
+    /// below both; each owner reads and writes its own through a cast.
+    static CURRENT: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+    static LOCAL: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The address of this thread's current-task slot (see `CURRENT`).
+pub(crate) fn current_slot() -> *const Cell<*const ()> {
+    CURRENT.with(|c| c as *const Cell<*const ()>)
+}
+
+/// The address of this thread's worker-loop slot (see `CURRENT`).
+pub(crate) fn local_slot() -> *const Cell<*const ()> {
+    LOCAL.with(|c| c as *const Cell<*const ()>)
+}
+
+/// Thread ids we hand out: above any real pid (PID_MAX_LIMIT is 2^22), below
+/// FUTEX_TID_MASK, unique among live green threads.
+static NEXT_TID: AtomicI32 = AtomicI32::new(0x1000_0000);
+
+/// A thread id for a new descriptor (see `NEXT_TID`).
+pub(crate) fn fresh_tid() -> i32 {
+    let t = NEXT_TID.fetch_add(1, Ordering::Relaxed);
+    if t >= 0x3FFF_FFF0 {
+        NEXT_TID.store(0x1000_0000, Ordering::Relaxed);
+    }
+    t
+}
 
 use libc::{c_char, c_void};
 
-use crate::coro::{stack, Stack};
+use crate::coro::stack::{self, Stack};
 
 /// `PTHREAD_KEY_2NDLEVEL_SIZE` x `sizeof(struct pthread_key_data)`: the
 /// first block of key values sits just before the `specific` array.
@@ -197,8 +231,8 @@ unsafe fn learn() -> Result<Layout, String> {
         let size = libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_size".as_ptr()) as *const u32;
         (!off.is_null() && !size.is_null() && *size >= 8).then(|| *off + 4)
     };
-    let off_current = crate::coro::current_slot() as isize - tp as isize;
-    let off_local = crate::sched::worker::local_slot() as isize - tp as isize;
+    let off_current = current_slot() as isize - tp as isize;
+    let off_local = local_slot() as isize - tp as isize;
     let in_static = |o: isize| o < 0 && (-o) as usize <= static_size;
     if !in_static(off_current) || !in_static(off_local) {
         return Err("the runtime's thread-locals are not in static TLS".into());
@@ -470,7 +504,7 @@ impl Layout {
         if let Some(tp) = light().pop() {
             return Some((tp, false));
         }
-        self.thread_descriptor(crate::green::fresh_tid()).map(|tp| (tp, true))
+        self.thread_descriptor(fresh_tid()).map(|tp| (tp, true))
     }
 
     /// Returns a finished C API coroutine's descriptor for reuse.
@@ -644,14 +678,15 @@ impl Layout {
     }
 
     /// What glibc does when a thread ends: `thread_local` destructors, then
-    /// pthread key destructors, then freeing the second-level key arrays.
-    /// Runs on the ending green thread itself.
-    pub fn thread_exit(&self, tp: usize) {
+    /// pthread key destructors (`key_destructors`: the caller's), then
+    /// freeing the second-level key arrays. Runs on the ending green thread
+    /// itself.
+    pub fn thread_exit(&self, tp: usize, key_destructors: impl FnOnce()) {
         if let Some(f) = self.call_tls_dtors {
             // SAFETY: runs this thread's registered TLS destructors.
             unsafe { f() };
         }
-        super::keys::run_destructors();
+        key_destructors();
         for i in 1..SPECIFIC_ENTRIES {
             let slot = (tp + self.off_specific + 8 * i) as *mut *mut c_void;
             // SAFETY: inside the descriptor; glibc callocs these blocks.

@@ -62,9 +62,9 @@ struct KSigaction {
 /// installs at the process's first `pthread_create`: called after the
 /// runtime starts a thread (`sched::start_thread`; cheap once done). glibc's `sigaction` refuses
 /// this signal; the system call does not. Only when preloaded: a
-/// `dlopen`ed library has no green threads.
+/// `dlopen`ed library has no green threads (the caller's check).
 pub(crate) fn install() {
-    if GLIBC_HANDLER.load(Ordering::Acquire) != 0 || !crate::sched::preloaded() || super::tls::layout().is_none() {
+    if GLIBC_HANDLER.load(Ordering::Acquire) != 0 || super::tls::layout().is_none() {
         return;
     }
     let mut old = KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
@@ -79,6 +79,15 @@ pub(crate) fn install() {
     unsafe { syscall6(libc::SYS_rt_sigaction, SIGSETXID, &new as *const KSigaction as usize, 0, 8, 0, 0) };
 }
 
+/// The main thread's descriptor (`main` keeps it wherever it runs), as
+/// the scheduler recorded it (0: none yet).
+static MAIN_THREAD: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the main thread's descriptor (see `MAIN_THREAD`).
+pub(crate) fn set_main_thread(tp: usize) {
+    MAIN_THREAD.store(tp, Ordering::Release);
+}
+
 extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     let glibc = GLIBC_HANDLER.load(Ordering::Acquire);
     // SAFETY: glibc's SA_SIGINFO handler, saved by `install`.
@@ -91,7 +100,7 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
         // SAFETY: live descriptors of this process; fields checked in `learn`.
         tp != 0 && unsafe { l.tid_of(tp) == tid && *((tp + l.off_cancelhandling) as *const i32) & SETXID_BIT != 0 }
     };
-    let target = [me, own, crate::sched::main_thread()].into_iter().find(|&tp| marked(tp));
+    let target = [me, own, MAIN_THREAD.load(Ordering::Acquire)].into_iter().find(|&tp| marked(tp));
     match target {
         Some(tp) if tp != me => {
             // SAFETY: a live descriptor; put back before returning to the
