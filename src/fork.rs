@@ -85,7 +85,7 @@ pub(crate) extern "C" fn after_fork_child() {
             // SAFETY: as above.
             unsafe { l.reclaim_after_fork(own) };
         }
-        if task.green().is_some() {
+        if task.is_green() {
             // SAFETY: the running green thread's descriptor, on the only thread.
             unsafe { l.unlink_after_fork(me) };
         }

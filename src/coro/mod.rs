@@ -126,8 +126,9 @@ pub struct Task {
     join: crate::sync::spin::SpinLock<JoinState>,
     /// 1 once done: the futex word plain threads wait on in `join`.
     done_word: AtomicU32,
-    /// Set when this is a green thread (its own TLS; may migrate).
-    green: Option<Box<crate::green::Green>>,
+    /// Set when this is a green thread (its own TLS; may migrate): what
+    /// the green-thread layer keeps in it (see [`Kind`]).
+    green: Option<Box<dyn Kind>>,
     /// The thread descriptor the task runs on (a green thread's own, a C
     /// API coroutine's light one, or for `main` the main thread's), or 0:
     /// it shares its worker's.
@@ -147,6 +148,27 @@ pub struct Task {
     /// A signal handler ran on it while it waited: 1 = the handler asked
     /// for restarts (SA_RESTART), 2 = it did not (see `take_interrupt`).
     interrupted: AtomicU8,
+}
+
+/// What the layer that makes green threads keeps in their tasks and does
+/// at their start and end; the coroutine core calls it and knows nothing
+/// else of green threads (`green::Green` implements it).
+pub trait Kind: Send + Sync + 'static {
+    /// The thread descriptor the task runs on.
+    fn tp(&self) -> usize;
+    /// Takes the task's stack, parked while it does not run.
+    fn take_stack(&self) -> Option<Stack>;
+    /// Parks the task's stack (before its first run, after its end).
+    fn park_stack(&self, s: Stack);
+    /// Runs the task's body (it has no boxed entry); returns its result.
+    ///
+    /// # Safety
+    /// `me` is the task running this call, on its own coroutine.
+    unsafe fn run(&self, me: *const Task) -> usize;
+    /// The task has finished and its joiners are woken.
+    fn ended(&self, t: &Task, detached: bool);
+    /// For the green layer's own downcast.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 // SAFETY: see the struct doc: the non-Sync cells are only accessed by the one
@@ -218,13 +240,13 @@ impl Task {
     }
 
     /// A new green thread's task, on the stack of its block.
-    pub(crate) fn new_green(stack: Stack, g: Box<crate::green::Green>) -> Arc<Task> {
+    pub(crate) fn new_green(stack: Stack, g: Box<dyn Kind>) -> Arc<Task> {
         let size = stack.size();
         g.park_stack(stack);
         Self::build(None, size, None, Some(g))
     }
 
-    fn build(entry: Option<Entry>, stack_size: usize, pinned: Option<usize>, green: Option<Box<crate::green::Green>>) -> Arc<Task> {
+    fn build(entry: Option<Entry>, stack_size: usize, pinned: Option<usize>, green: Option<Box<dyn Kind>>) -> Arc<Task> {
         crate::stats::created(LIVE.fetch_add(1, Ordering::Relaxed) + 1);
         let t = Arc::new(Task {
             state: AtomicU8::new(SCHEDULED),
@@ -250,7 +272,7 @@ impl Task {
                 thread_waiters: 0,
             }),
             done_word: AtomicU32::new(0),
-            tp: AtomicUsize::new(green.as_ref().map_or(0, |g| g.tp)),
+            tp: AtomicUsize::new(green.as_ref().map_or(0, |g| g.tp())),
             light_tp: std::sync::atomic::AtomicBool::new(false),
             green,
             lot_flag: AtomicU32::new(0),
@@ -282,9 +304,14 @@ impl Task {
         self.light_tp.store(true, Ordering::Relaxed);
     }
 
-    /// The green-thread state, if this task is a green thread.
-    pub fn green(&self) -> Option<&crate::green::Green> {
+    /// The green-thread layer's state, if this task is a green thread.
+    pub fn green(&self) -> Option<&dyn Kind> {
         self.green.as_deref()
+    }
+
+    /// Is this task a green thread?
+    pub fn is_green(&self) -> bool {
+        self.green.is_some()
     }
 
     pub(crate) fn lot_flag(&self) -> *const AtomicU32 {
@@ -546,7 +573,7 @@ impl Task {
     fn create(self: &Arc<Task>) -> Co {
         let me = Arc::as_ptr(self) as usize;
         let stack = match self.green() {
-            Some(g) => g.take_parked_stack().expect("a green thread's block"),
+            Some(g) => g.take_stack().expect("a green thread's block"),
             None => match stack::pool().take(self.stack_size) {
                 Ok(s) => s,
                 Err(e) => {
@@ -581,8 +608,8 @@ impl Task {
                 },
                 // A green thread: no boxed entry, nothing on this frame to
                 // drop, so `pthread_exit` may abandon it (Request::Exit).
-                // SAFETY: me is the running green task.
-                None => unsafe { crate::green::thread_main(me) },
+                // SAFETY: me is the running green task, alive meanwhile.
+                None => unsafe { (*me).green.as_deref().expect("a green task").run(me) },
             };
             // SAFETY: as above.
             unsafe { (*me).join.lock().result = result };
@@ -627,8 +654,8 @@ impl Task {
         for w in waiters {
             unpark(&w);
         }
-        if self.green.is_some() {
-            crate::green::ended(self, detached);
+        if let Some(g) = self.green() {
+            g.ended(self, detached);
         }
     }
 

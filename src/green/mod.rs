@@ -67,12 +67,12 @@ fn end_process() {
 /// program's `main`.
 pub(crate) fn after_fork(survivor: &Arc<Task>, was_main: bool) {
     let mut map = HashMap::new();
-    if let Some(g) = survivor.green() {
+    if let Some(g) = of(survivor) {
         map.insert(g.tp, survivor.clone());
     }
     REGISTRY.renew(Some(Mutex::new(Some(map))));
     tls::forget_after_fork();
-    LIVE.store(usize::from(survivor.green().is_some()), Ordering::SeqCst);
+    LIVE.store(usize::from(survivor.is_green()), Ordering::SeqCst);
     MAIN_EXITED.store(!was_main, Ordering::SeqCst);
     ENDING.store(false, Ordering::SeqCst);
 }
@@ -102,7 +102,7 @@ pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool, sigma
     let l = tls::layout().ok_or(libc::EAGAIN)?;
     crate::sched::start();
     let block = l.take_block(stack_size, crate::glibc::tls::fresh_tid())?;
-    let name = match coro::current_task().as_ref().and_then(|t| t.green()) {
+    let name = match coro::current_task().as_ref().and_then(|t| of(t)) {
         Some(g) => *g.name.lock().unwrap_or_else(|e| e.into_inner()),
         None => tls::os_thread_name(),
     };
@@ -137,7 +137,7 @@ pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool, sigma
 /// `t` is the running task, a green one.
 pub(crate) unsafe fn thread_main(t: *const Task) -> usize {
     // SAFETY: per the contract.
-    let g = unsafe { (*t).green() }.expect("a green task");
+    let g = of(unsafe { &*t }).expect("a green task");
     let l = tls::layout().expect("green threads exist only with a layout");
     l.thread_start(g.reused);
     // pthread_exit unwinds the frames below this one and lands in
@@ -163,7 +163,7 @@ fn call_start(start: usize, arg: usize) -> usize {
 /// (cleanup handlers and C++ destructors have run): end the thread.
 extern "C" fn exit_landing() -> ! {
     if let Some(t) = coro::current_task() {
-        if t.green().is_some_and(|g| !g.exiting.load(Ordering::Relaxed)) {
+        if of(&t).is_some_and(|g| !g.exiting.load(Ordering::Relaxed)) {
             t.set_result(usize::MAX); // PTHREAD_CANCELED
         }
     }
@@ -197,10 +197,37 @@ impl Green {
     }
 }
 
+impl coro::Kind for Green {
+    fn tp(&self) -> usize {
+        self.tp
+    }
+    fn take_stack(&self) -> Option<Stack> {
+        self.take_parked_stack()
+    }
+    fn park_stack(&self, s: Stack) {
+        Green::park_stack(self, s)
+    }
+    unsafe fn run(&self, me: *const Task) -> usize {
+        // SAFETY: per the trait's contract.
+        unsafe { thread_main(me) }
+    }
+    fn ended(&self, t: &Task, detached: bool) {
+        ended(t, detached)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The green-thread state of `t`, if it is a green thread.
+pub fn of(t: &Task) -> Option<&Green> {
+    t.green().and_then(|k| k.as_any().downcast_ref::<Green>())
+}
+
 /// A green thread's task has ended (on its worker): hands the block back
 /// if nobody will join it. Ends the process if `main` had called
 /// `pthread_exit` and this was the last thread.
-pub(crate) fn ended(t: &Task, detached: bool) {
+fn ended(t: &Task, detached: bool) {
     if detached {
         release(t);
     }
@@ -212,7 +239,7 @@ pub(crate) fn ended(t: &Task, detached: bool) {
 
 /// Forgets an ended green thread and reuses its stack and descriptor.
 pub(crate) fn release(t: &Task) {
-    let Some(g) = t.green() else { return };
+    let Some(g) = of(t) else { return };
     if let Some(r) = registry().as_mut() {
         r.remove(&g.tp);
     }

@@ -363,7 +363,7 @@ unsafe fn on_setname(_g: &Guard, real: unsafe extern "C" fn(pthread_t, *const c_
     }
     let mut n = [0u8; 16];
     n[..bytes.len()].copy_from_slice(bytes);
-    task.green().expect("registered green thread").set_name(n);
+    crate::green::of(&task).expect("registered green thread").set_name(n);
     0
 }
 
@@ -378,7 +378,7 @@ unsafe fn on_getname(
         // SAFETY: the caller's own arguments.
         return unsafe { real(t, buf, len) };
     };
-    let n = task.green().expect("registered green thread").name();
+    let n = crate::green::of(&task).expect("registered green thread").name();
     let l = n.iter().position(|&b| b == 0).unwrap_or(15);
     // glibc wants room for any name (TASK_COMM_LEN), whatever this one is.
     if len < 16 {
@@ -559,12 +559,12 @@ pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
         drop(g);
         // SAFETY: inside a coroutine t is the running task; no reference
         // to it is kept on this frame (it is unwound or abandoned).
-        let (green, is_main) = unsafe { ((*t).green().is_some(), (*t).pinned() == Some(0) && crate::sched::is_main_task(t)) };
+        let (green, is_main) = unsafe { ((*t).is_green(), (*t).pinned() == Some(0) && crate::sched::is_main_task(t)) };
         if green {
             // SAFETY: as above.
             unsafe {
                 (*t).set_result(value as usize);
-                (*t).green().expect("green").mark_exiting();
+                crate::green::of(&*t).expect("green").mark_exiting();
             }
         } else if is_main && crate::glibc::tls::layout().is_none() {
             // No unwinding without the layout: end main's part right here.

@@ -339,7 +339,7 @@ pub(crate) fn renew_after_fork(survivor: &Arc<Task>, slot: usize) {
     // Where the program's `main` was the survivor and its worker 0 loop
     // (on the main thread) will see it end, that loop ends the process;
     // otherwise whoever finishes the survivor does.
-    EXIT_AT_END.store(survivor.green().is_none() && !(was_main && slot == 0), Ordering::Relaxed);
+    EXIT_AT_END.store(!(survivor.is_green() || was_main && slot == 0), Ordering::Relaxed);
 }
 
 /// The forking thread, back in its worker loop in the child: starts the
@@ -497,7 +497,7 @@ fn queue(t: Arc<Task>, new: bool) {
 /// there, and no notice about it.
 fn own_descriptors() -> Option<&'static crate::glibc::tls::Layout> {
     let want = MAIN_MODE.load(Ordering::Relaxed) && crate::config::get().spawn_own_tls;
-    if want { crate::glibc::tls::layout().filter(|_| crate::green::enabled()) } else { None }
+    if want { crate::glibc::tls::layout().filter(|_| crate::config::get().green_threads) } else { None }
 }
 
 /// Creates a task running `entry` and queues it. With green threads
