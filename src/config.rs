@@ -76,9 +76,9 @@ pub struct Config {
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
 
-/// Set once the configuration has been read and the runtime is on (the
-/// hooks call straight through until then: the configuration itself opens
-/// files).
+/// Set by the library's constructor once the configuration has been read
+/// and the layers are wired, when the runtime is on (the hooks call
+/// straight through until then: the configuration itself opens files).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// Is the runtime on (configuration read, `OPENCORO` not 0, not a Go
@@ -88,9 +88,11 @@ pub(crate) fn active() -> bool {
     ACTIVE.load(Ordering::Acquire)
 }
 
-/// Turns the runtime off for good (a Go program; see `foreign`).
-pub(crate) fn deactivate() {
-    ACTIVE.store(false, Ordering::Release);
+/// Turns the hooks on or off: on (if `OPENCORO` allows) by the library's
+/// constructor once it has wired the layers together (`lib.rs`), off for
+/// good in a Go program (see `foreign`).
+pub(crate) fn set_active(on: bool) {
+    ACTIVE.store(on, Ordering::Release);
 }
 
 /// Reads the environment once. Safe to call more than once.
@@ -101,7 +103,6 @@ pub fn init() -> &'static Config {
         // the switches keep their defaults, as glibc ignores `MALLOC_*`.
         let c = from_env(|k| if secure_execution() { None } else { std::env::var(k).ok() });
         crate::log::DEBUG.store(c.debug, core::sync::atomic::Ordering::Relaxed);
-        ACTIVE.store(c.enabled, Ordering::Release);
         crate::debug!(
             "config: workers={} stack_size={} guarded_stacks={:?} enabled={}",
             c.workers,

@@ -42,11 +42,16 @@ pub mod stats;
 pub mod sync;
 pub mod sys;
 
-/// Library constructor: reads the configuration and registers the fork
-/// handler. Starts no thread and waits for none, so it is safe under the
+/// Library constructor: wires the layers (the scheduler is handed the
+/// monitor and the reactor's dispatch, which sit above it), reads the
+/// configuration, registers the fork handler, and only then turns the
+/// hooks on. Starts no thread and waits for none, so it is safe under the
 /// loader lock when the library is `dlopen`ed.
 #[ctor::ctor(unsafe)]
 fn opencoro_init() {
+    // The layers above the scheduler that it starts (it imports none).
+    sched::set_monitor(sched::Monitor { start: monitor::start, restart_after_fork: monitor::restart_after_fork });
+    sched::set_dispatch(reactor::dispatch);
     let cfg = config::init();
     if cfg.stats {
         stats::report::print_at_exit();
@@ -54,10 +59,12 @@ fn opencoro_init() {
     if !cfg.inherit {
         preload_env::remove_self();
     }
-    if cfg.enabled && foreign::go_program() {
+    let go = cfg.enabled && foreign::go_program();
+    if go {
         diag!("this is a Go program: Go runs its own threads and signals (SIGURG), so opencoro stays out of the way, as with OPENCORO=0");
-        config::deactivate();
     }
+    // The hooks start serving only now, with the layers wired above.
+    config::set_active(cfg.enabled && !go);
     // SAFETY: registering a plain function; it only stores to an atomic.
     unsafe { libc::pthread_atfork(None, None, Some(fork::after_fork_child)) };
 }

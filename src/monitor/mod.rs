@@ -2,7 +2,7 @@
 //! and since when (Go's sysmon), and preempts a coroutine that has run
 //! longer than its slice by sending SIGURG to its worker (`signal::preempt`).
 //!
-//! Each worker publishes a [`Watch`]: a switch counter it bumps at every
+//! Each worker publishes a `Watch` (`sched::watch`): a switch counter it bumps at every
 //! resume and whether it is running a coroutine now. The monitor samples
 //! them every quarter slice; a worker whose counter has not moved for a whole
 //! slice while it runs a coroutine, and whose thread the kernel reports
@@ -10,55 +10,10 @@
 //! an EINTR), gets a SIGURG. While no worker runs anything the monitor
 //! sleeps until a worker wakes it, so an idle process stays idle.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
+use crate::sched::watch::{watch_thread, Watch, MONITOR_IDLE, WAKE};
 use crate::sched::Runtime;
-
-/// What one worker publishes for the monitor.
-#[derive(Default)]
-pub struct Watch {
-    /// The worker's kernel thread id (0 until it starts).
-    pub tid: AtomicI32,
-    /// Bumped at every resume.
-    pub switches: AtomicU64,
-    /// Running a coroutine now.
-    pub running: AtomicBool,
-    /// A SIGURG from the monitor is on its way (tells it from others').
-    pub preempt_sent: AtomicBool,
-    /// Stuck in one call for longer than the hand-off time.
-    pub blocked: AtomicBool,
-    /// A spare: standing in for the blocked workers.
-    pub active: AtomicBool,
-    /// The thread's `/proc` stat file, for the monitor (0: not open).
-    pub stat_fd: AtomicI32,
-    /// A timer of this worker is due while it is busy: its loop fires its
-    /// timers at the next switch (it otherwise looks only every
-    /// `FAIRNESS_TICKS` switches, or when a coroutine is preempted).
-    pub timers_due: AtomicBool,
-    /// Events wait in this busy worker's poller: its loop takes them at the
-    /// next switch (see [`watch_pollers`]).
-    pub fds_ready: AtomicBool,
-    /// Sleeping in its own poller (the monitor does not watch it then).
-    pub asleep: AtomicBool,
-}
-
-impl Watch {
-    #[inline]
-    pub fn enter(&self) {
-        self.switches.fetch_add(1, Ordering::Relaxed);
-        self.running.store(true, Ordering::Relaxed);
-        if MONITOR_IDLE.load(Ordering::Relaxed) {
-            wake_monitor();
-        }
-    }
-    #[inline]
-    pub fn leave(&self) {
-        self.running.store(false, Ordering::Relaxed);
-        if self.blocked.load(Ordering::Relaxed) {
-            self.blocked.store(false, Ordering::Release);
-        }
-    }
-}
 
 /// How long a coroutine runs on at most while another one that was woken
 /// (by a timer, a lock, an fd) waits for its worker, against a whole slice
@@ -100,18 +55,6 @@ const MIN_TICK_NS: u64 = 20_000;
 
 /// How long an idle monitor sleeps at most.
 const IDLE_RECHECK_NS: u64 = 100_000_000;
-
-/// The monitor sleeps until woken (no worker was busy).
-static MONITOR_IDLE: AtomicBool = AtomicBool::new(false);
-static WAKE: AtomicU32 = AtomicU32::new(0);
-
-#[cold]
-fn wake_monitor() {
-    if MONITOR_IDLE.swap(false, Ordering::AcqRel) {
-        WAKE.fetch_add(1, Ordering::Release);
-        crate::sys::futex_wake(WAKE.as_ptr(), 1);
-    }
-}
 
 /// Starts the monitor thread (without waiting for it).
 pub fn start(rt: &'static Runtime) {
@@ -326,29 +269,4 @@ fn thread_running(w: &Watch, tid: i32) -> bool {
     // "pid (comm) S ...": the state follows the last ')'.
     let s = &buf[..n];
     s.iter().rposition(|&b| b == b')').and_then(|i| s[i + 1..].iter().find(|b| !b.is_ascii_whitespace())) == Some(&b'R')
-}
-
-/// Opens worker `w`'s stat file for the monitor, when its thread starts
-/// (`tid` is its kernel thread id).
-pub(crate) fn watch_thread(w: &Watch, tid: i32) {
-    if tid > 0 && w.stat_fd.load(Ordering::Acquire) <= 0 {
-        let fd = open_stat(tid);
-        if fd > 0 {
-            w.stat_fd.store(fd, Ordering::Release);
-        }
-    }
-}
-
-/// Opens `/proc/self/task/<tid>/stat` and moves it up among the runtime's
-/// fds; -1 when it cannot.
-fn open_stat(tid: i32) -> i32 {
-    let path = format!("/proc/self/task/{tid}/stat\0");
-    // SAFETY: a NUL-terminated path; a raw openat (never our hook).
-    let fd = unsafe {
-        crate::sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, path.as_ptr() as usize, (libc::O_RDONLY | libc::O_CLOEXEC) as usize, 0, 0, 0)
-    };
-    if fd < 0 {
-        return -1;
-    }
-    crate::reactor::poller::place_high(fd as i32).unwrap_or(fd as i32)
 }

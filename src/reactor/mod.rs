@@ -467,14 +467,10 @@ fn register(worker: usize, fd: i32, gen: u32, known: bool) -> std::io::Result<()
     })
 }
 
-/// Number of waits in progress on worker `w`'s coroutines.
-pub fn waiting_on(w: usize) -> usize {
-    crate::sched::try_runtime().and_then(|rt| rt.slot.get(w)).map_or(0, |s| s.fd_waiters.load(Ordering::Relaxed))
-}
-
 /// Acts on the events a worker's poller returned: bumps the readiness
-/// sequence numbers and wakes the matching waiters with `wake`.
-pub fn dispatch(events: &[poller::Ready], mut wake: impl FnMut(&Arc<Task>)) {
+/// sequence numbers and wakes the matching waiters with `wake`. The
+/// scheduler, below the reactor, is handed it (`sched::set_dispatch`).
+pub fn dispatch(events: &[poller::Ready], wake: &mut dyn FnMut(&Arc<Task>)) {
     for ev in events {
         let fd = (ev.key & 0xffff_ffff) as i32;
         let gen = (ev.key >> 32) as u32;

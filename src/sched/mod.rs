@@ -41,6 +41,7 @@
 //! loader lock.
 
 pub mod idle;
+pub mod watch;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -73,7 +74,7 @@ pub(crate) struct Slot {
     /// three fds).
     poller: OnceLock<crate::reactor::poller::Poller>,
     /// What it runs, for the monitor.
-    pub(crate) watch: crate::monitor::Watch,
+    pub(crate) watch: watch::Watch,
     /// The deadlines of the coroutines that slept there. Behind a lock so
     /// that a spare can fire a blocked worker's timers.
     pub(crate) timers: Mutex<crate::reactor::timer::TimerHeap<Arc<Task>>>,
@@ -189,6 +190,39 @@ pub fn announce_main_worker() {
     MAIN_MODE.store(true, Ordering::Relaxed);
 }
 
+/// The monitor's entry points (`crate::monitor`, above the scheduler):
+/// started with the workers, restarted in a forked child.
+pub struct Monitor {
+    pub start: fn(&'static Runtime),
+    pub restart_after_fork: fn(&'static Runtime),
+}
+
+static MONITOR: OnceLock<Monitor> = OnceLock::new();
+
+/// Gives the scheduler the monitor to start (once, at load: `lib.rs`).
+pub fn set_monitor(m: Monitor) {
+    let _ = MONITOR.set(m);
+}
+
+/// What acts on a poller's events (`reactor::dispatch`, above the
+/// scheduler): the fd table's waiters are the reactor's.
+pub type Dispatch = fn(&[crate::reactor::poller::Ready], &mut dyn FnMut(&Arc<Task>));
+
+static DISPATCH: OnceLock<Dispatch> = OnceLock::new();
+
+/// Gives the scheduler the reactor's dispatch (once, at load: `lib.rs`).
+pub fn set_dispatch(d: Dispatch) {
+    let _ = DISPATCH.set(d);
+}
+
+/// Wakes the waiters of `events` with `wake` (none before a dispatch is
+/// registered: nothing can wait on an fd before then).
+pub(crate) fn dispatch(events: &[crate::reactor::poller::Ready], wake: &mut dyn FnMut(&Arc<Task>)) {
+    if let Some(d) = DISPATCH.get() {
+        d(events, wake);
+    }
+}
+
 /// The runtime, if it has been started.
 #[inline]
 pub fn try_runtime() -> Option<&'static Runtime> {
@@ -243,7 +277,7 @@ fn build() -> Runtime {
                 inbox: Injector::new(),
                 woken: Injector::new(),
                 poller: OnceLock::new(),
-                watch: crate::monitor::Watch::default(),
+                watch: watch::Watch::default(),
                 timers: Mutex::new(crate::reactor::timer::TimerHeap::new()),
                 stats: crate::stats::WorkerStats::default(),
                 fd_waiters: AtomicUsize::new(0),
@@ -281,9 +315,12 @@ fn start_threads(rt: &'static Runtime) {
             // would switch coroutines in the middle of the start).
             unsafe { crate::sys::syscall6(libc::SYS_sched_yield, 0, 0, 0, 0, 0, 0) };
         }
-        crate::monitor::watch_thread(w, w.tid.load(Ordering::Acquire));
+        watch::watch_thread(w, w.tid.load(Ordering::Acquire));
     }
-    crate::monitor::start(rt);
+    match MONITOR.get() {
+        Some(m) => (m.start)(rt),
+        None => crate::debug!("no monitor registered: coroutines will not be preempted"),
+    }
 }
 
 /// Starts the threads of the workers proper, but for `skip` (the calling
@@ -348,7 +385,9 @@ pub(crate) fn start_after_fork(slot: usize) -> &'static Runtime {
     let rt = runtime();
     if started() {
         start_workers(rt, Some(slot));
-        crate::monitor::restart_after_fork(rt);
+        if let Some(m) = MONITOR.get() {
+            (m.restart_after_fork)(rt);
+        }
     }
     rt
 }

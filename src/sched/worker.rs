@@ -222,7 +222,7 @@ fn run_loop(
     if index >= rt.workers() {
         // A spare, started while the program runs (the workers' are opened
         // by the start, before the program goes on).
-        crate::monitor::watch_thread(&rt.slot[index].watch, crate::sys::gettid());
+        super::watch::watch_thread(&rt.slot[index].watch, crate::sys::gettid());
     }
     // glibc knows the main thread by `main`'s descriptor (run_main's loop
     // runs on one of its own), every other worker by its own.
@@ -609,7 +609,7 @@ fn wake_first(rt: &Runtime, w: usize, t: &Arc<Task>) {
 /// While busy: collects fd events of worker `w`'s waiting coroutines
 /// without blocking (idle workers get them in `sleep`).
 fn poll_now(rt: &Runtime, local: &Local, w: usize) {
-    if crate::reactor::waiting_on(w) == 0 {
+    if rt.slot[w].fd_waiters.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         return;
     }
     wait_poller(rt, local, w, Some(Duration::ZERO), false);
@@ -636,9 +636,9 @@ fn wait_poller(rt: &Runtime, local: &Local, w: usize, timeout: Option<Duration>,
         watch.fds_ready.store(false, std::sync::atomic::Ordering::Release);
     }
     if first {
-        crate::reactor::dispatch(ready, |t| wake_first(rt, w, t));
+        super::dispatch(ready, &mut |t| wake_first(rt, w, t));
     } else {
-        crate::reactor::dispatch(ready, coro::unpark);
+        super::dispatch(ready, &mut |t| coro::unpark(t));
     }
 }
 
