@@ -208,6 +208,7 @@ pub fn current_ptr() -> *const Task {
 /// or null: worker loop, plain threads; written only by the worker loop
 /// around `resume`): `Cell<*const ()>` and `Cell<*const Task>` have one
 /// layout, and only tasks are stored in it.
+#[inline]
 pub(crate) fn current_slot() -> *const Cell<*const Task> {
     crate::glibc::tls::current_slot() as *const Cell<*const Task>
 }

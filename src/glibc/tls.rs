@@ -30,11 +30,13 @@ thread_local! {
 }
 
 /// The address of this thread's current-task slot (see `CURRENT`).
+#[inline]
 pub(crate) fn current_slot() -> *const Cell<*const ()> {
     CURRENT.with(|c| c as *const Cell<*const ()>)
 }
 
 /// The address of this thread's worker-loop slot (see `CURRENT`).
+#[inline]
 pub(crate) fn local_slot() -> *const Cell<*const ()> {
     LOCAL.with(|c| c as *const Cell<*const ()>)
 }

@@ -55,6 +55,7 @@ pub(crate) struct Local {
 /// glibc::tls's worker-loop slot (green threads get the worker that runs
 /// them written into their own copy): `Cell<*const ()>` and
 /// `Cell<*const Local>` have one layout, and only a `Local` is stored in it.
+#[inline]
 fn local_cell() -> *const Cell<*const Local> {
     crate::glibc::tls::local_slot() as *const Cell<*const Local>
 }
@@ -67,6 +68,7 @@ fn local_ptr() -> *const Local {
 }
 
 /// Sets (or, with null, clears) this thread's worker loop.
+#[inline]
 fn set_local_ptr(l: *const Local) {
     // SAFETY: as in local_ptr.
     unsafe { (*local_cell()).set(l) }
