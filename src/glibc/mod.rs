@@ -10,7 +10,7 @@
 //!   descriptor it knows.
 //!
 //! The pthread objects' layouts (mutex, condition variable, rwlock, once)
-//! are read in `hooks::lock`.
+//! are read in `sync::pthread`.
 
 pub mod setxid;
 pub mod tls;

@@ -7,9 +7,14 @@
 //! program's own under `OPENCORO_THREADS=os`, threads started before the
 //! runtime) queue in the same lot and sleep on a futex of their own, so a
 //! lock shared between both kinds works whichever side waits.
+//!
+//! [`pthread`]: the pthread objects (mutexes, condition variables, rwlocks,
+//! barriers, semaphores, `pthread_once`) behind the lock hooks' table
+//! (`hooks::lock`).
 
 pub mod lot;
 pub mod per_process;
+pub mod pthread;
 pub mod spin;
 
 pub use per_process::PerProcess;
