@@ -116,6 +116,33 @@ static inline int program_os_threads(void) {
         }                                                                    \
     } while (0)
 
+/* fd_waits_registered(): the waits for fd readiness the runtime has
+ * registered so far, on all workers (opencoro_stats; 0 without the
+ * library). wait_fd_waits(base, n): waits until `n` more than `base` were
+ * registered, so that the coroutines started since are inside their calls
+ * (no sleep that hopes they are); fails after 10 s. Without the library it
+ * can only sleep 100 ms. */
+#include "../../preload/opencoro.h"
+static inline unsigned long long fd_waits_registered(void) {
+    int (*stats)(opencoro_stats_totals *, opencoro_worker_stats *, int) =
+        (int (*)(opencoro_stats_totals *, opencoro_worker_stats *, int))dlsym(RTLD_DEFAULT, "opencoro_stats");
+    if (!stats) return 0;
+    opencoro_worker_stats w[64];
+    int n = stats(NULL, w, 64);
+    unsigned long long total = 0;
+    for (int i = 0; i < n && i < 64; i++) total += w[i].reactor_waits;
+    return total;
+}
+static inline void wait_fd_waits(unsigned long long base, unsigned long long n) {
+    if (!dlsym(RTLD_DEFAULT, "opencoro_stats")) {
+        usleep(100 * 1000);
+        return;
+    }
+    for (int i = 0; i < 10000 && fd_waits_registered() < base + n; i++) usleep(1000);
+    CHECKF(fd_waits_registered() >= base + n, "%llu of %llu coroutines started waiting on an fd",
+           fd_waits_registered() - base, n);
+}
+
 /* company_start() starts a thread that waits in read() until
  * company_end() writes it a byte and joins it. With it alive the runtime
  * takes its paths for a process with company (a lone main makes libc's

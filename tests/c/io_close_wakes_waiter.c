@@ -52,9 +52,10 @@ static opencoro_task *start(struct waiter *w, int fd, int kind) {
     memset(w, 0, sizeof *w);
     w->fd = fd;
     w->kind = kind;
+    unsigned long long base = fd_waits_registered();
     opencoro_task *t = opencoro_spawn(wait_on, w, 0);
     CHECK(t != NULL);
-    usleep(100 * 1000); /* the waiter is now suspended in its call */
+    wait_fd_waits(base, 1); /* the waiter is now inside its call */
     CHECKF(!atomic_load(&w->done), "the waiter on fd %d returned before anything happened: %ld (%s)", fd, w->r,
            ERRNAME(w->err));
     return t;

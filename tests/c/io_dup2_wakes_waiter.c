@@ -32,9 +32,10 @@ static void *reader(void *p) {
 static opencoro_task *start(struct waiter *w, int fd) {
     memset(w, 0, sizeof *w);
     w->fd = fd;
+    unsigned long long base = fd_waits_registered();
     opencoro_task *t = opencoro_spawn(reader, w, 0);
     CHECK(t != NULL);
-    usleep(100 * 1000);
+    wait_fd_waits(base, 1); /* the reader is now inside its call */
     CHECKF(!atomic_load(&w->done), "the reader of fd %d returned %zd (%s) before anything happened", fd, w->r,
            ERRNAME(w->err));
     return t;

@@ -31,11 +31,12 @@ static void *read_one(void *p) {
 
 struct cowriter {
     int fd;
+    unsigned long long base; /* fd waits registered before the reader's */
 };
 
 static void *write_later(void *p) {
     struct cowriter *w = p;
-    usleep(100 * 1000);
+    wait_fd_waits(w->base, 1); /* the reader is waiting now */
     CHECK(write(w->fd, "from a coroutine", 16) == 16);
     return NULL;
 }
@@ -75,7 +76,7 @@ int main(void) {
     printf("zero-length read returned 0\n");
 
     /* 4. A writer coroutine on the same worker wakes the reader. */
-    struct cowriter cw = {p[1]};
+    struct cowriter cw = {p[1], fd_waits_registered()};
     io_task wt = io_spawn(write_later, &cw);
     n = read(p[0], buf, BIG);
     CHECKF(n == 16 && memcmp(buf, "from a coroutine", 16) == 0, "n=%zd", n);

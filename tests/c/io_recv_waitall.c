@@ -1,11 +1,12 @@
 // recv, recvfrom and recvmsg with MSG_WAITALL, as libc's. On a blocking
 // stream socket they return only once they have everything they asked for,
 // even when the data comes in parts (a plain thread sends 10 bytes at once
-// and 10 more 100 ms later) and the call has to wait more than once; at
-// EOF, and when SO_RCVTIMEO expires, they return what they got. With
-// MSG_PEEK the data is not consumed, so it must not be received twice
-// (AF_UNIX returns what is there, TCP waits for all of it). recvmsg gets
-// an fd passed with the second part. On datagram and seqpacket sockets
+// and 10 more once the receiver waits for them: under the library, once it
+// registered its wait) and the call has to wait more than once; at EOF,
+// and when SO_RCVTIMEO expires, they return what they got. With MSG_PEEK
+// the data is not consumed, so it must not be received twice (AF_UNIX
+// returns what is there, TCP waits for all of it). recvmsg gets an fd
+// passed with the second part. On datagram and seqpacket sockets
 // MSG_WAITALL has no effect: one message is returned at once. (A ticker
 // shares the worker, so the calls take the coroutine path; the calls that
 // could wait for ever come last, under a watchdog.)
@@ -22,16 +23,20 @@
 static void send_first(void *p) { CHECK(write((int)(intptr_t)p, "0123456789", 10) == 10); }
 static void send_second(void *p) { CHECK(write((int)(intptr_t)p, "abcdefghij", 10) == 10); }
 
+/* After the first part, the receiver waits for the rest (under the
+ * library: it registers a wait after the first part came). */
 static void send_parts(void *p) {
+    unsigned long long base = fd_waits_registered();
     send_first(p);
-    usleep(100 * 1000);
+    wait_fd_waits(base, 1);
     send_second(p);
 }
 
 static void send_part_and_close(void *p) {
     int fd = (int)(intptr_t)p;
+    unsigned long long base = fd_waits_registered();
     send_first(p);
-    usleep(100 * 1000);
+    wait_fd_waits(base, 1);
     CHECK(close(fd) == 0);
 }
 
@@ -72,7 +77,7 @@ int main(void) {
     io_ticker_start(2000);
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 
-    /* 1. Two parts, 100 ms apart: recv, recvfrom, recvmsg. */
+    /* 1. Two parts, the second once the receiver waits: recv, recvfrom, recvmsg. */
     for (int how = 0; how < 3; how++) {
         const char *name = how == 0 ? "recv" : how == 1 ? "recvfrom" : "recvmsg";
         memset(buf, 0, sizeof buf);
