@@ -2,13 +2,15 @@
 //! and since when (Go's sysmon), and preempts a coroutine that has run
 //! longer than its slice by sending SIGURG to its worker (`signal::preempt`).
 //!
-//! Each worker publishes a `Watch` (`sched::watch`): a switch counter it bumps at every
-//! resume and whether it is running a coroutine now. The monitor samples
-//! them every quarter slice; a worker whose counter has not moved for a whole
-//! slice while it runs a coroutine, and whose thread the kernel reports
-//! running (not blocked in a system call: a signal there could surface as
-//! an EINTR), gets a SIGURG. While no worker runs anything the monitor
-//! sleeps until a worker wakes it, so an idle process stays idle.
+//! Each worker publishes a `Watch` (`sched::watch`): a switch counter it
+//! bumps at every resume and whether it is running a coroutine now. The
+//! monitor samples them every quarter slice (sleeping meanwhile on the
+//! pollers of busy workers: `watch_pollers`); a worker whose counter has
+//! not moved for a whole slice while it runs a coroutine, and whose thread
+//! the kernel reports running (not blocked in a system call: a signal
+//! there could surface as an EINTR), gets a SIGURG. While no worker runs
+//! anything the monitor sleeps until a worker wakes it, so an idle process
+//! stays idle.
 
 use std::sync::atomic::Ordering;
 
