@@ -119,6 +119,16 @@ impl Guard {
         Self::enter()
     }
 
+    /// [`Guard::enter`] for a `shared` hook: None also while the caller is
+    /// the process's only coroutine (see `sched::worker::has_company`).
+    #[inline]
+    pub fn enter_shared() -> Option<Guard> {
+        if !crate::sched::worker::has_company() {
+            return None;
+        }
+        Self::enter()
+    }
+
     /// A guard that marks nothing: for `always` hooks, which keep books
     /// from the very first call, whoever calls and whether or not the
     /// runtime is on.
@@ -211,7 +221,11 @@ pub(crate) fn internal_error(name: &str) -> ! {
 /// no panic containment, so its handler must not panic).
 /// `handler(real, arg, ...) -> Ret` is an `unsafe fn` and `real` is libc's
 /// function of the same name. A `co` hook runs its handler only on a
-/// runtime coroutine; an `any` hook on every thread (for bookkeeping that
+/// runtime coroutine, a `shared` hook only on a runtime coroutine that is
+/// not alone in the process (the alone rule: the process's only coroutine,
+/// an unmodified single-threaded program's `main`, makes libc's call as
+/// without the library: nothing else could run meanwhile); an `any` hook on
+/// every thread (for bookkeeping that
 /// must see every call, such as `close`), with a guard that says which; an
 /// `always` hook on every thread even before the runtime is on or after a
 /// fork (bookkeeping such as pthread key destructors).
@@ -256,11 +270,13 @@ macro_rules! hooks {
         }
     }};
     (@enter co) => { $crate::hooks::Guard::enter() };
+    (@enter shared) => { $crate::hooks::Guard::enter_shared() };
     (@enter co_guard) => { $crate::hooks::Guard::enter() };
     (@enter co_unwind) => { $crate::hooks::Guard::enter() };
     (@enter any) => { $crate::hooks::Guard::enter_any() };
     (@enter always) => { Some($crate::hooks::Guard::plain()) };
     (@call co, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
+    (@call shared, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
     (@call co_guard, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
     (@call any, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
     (@call always, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};

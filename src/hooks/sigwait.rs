@@ -18,9 +18,9 @@ use crate::sys::set_errno;
 use crate::reactor::timer::NEVER;
 
 hooks! {
-    co fn sigwait(set: *const libc::sigset_t, sig: *mut c_int) -> c_int => on_sigwait;
-    co fn sigwaitinfo(set: *const libc::sigset_t, info: *mut siginfo_t) -> c_int => on_sigwaitinfo;
-    co fn sigtimedwait(set: *const libc::sigset_t, info: *mut siginfo_t, timeout: *const timespec) -> c_int => on_sigtimedwait;
+    shared fn sigwait(set: *const libc::sigset_t, sig: *mut c_int) -> c_int => on_sigwait;
+    shared fn sigwaitinfo(set: *const libc::sigset_t, info: *mut siginfo_t) -> c_int => on_sigwaitinfo;
+    shared fn sigtimedwait(set: *const libc::sigset_t, info: *mut siginfo_t, timeout: *const timespec) -> c_int => on_sigtimedwait;
 }
 
 fn real_timed() -> Timed {

@@ -4,7 +4,10 @@
 //! Invalid arguments (NULL, negative seconds, `tv_nsec` outside 0..1e9) and
 //! clocks other than CLOCK_REALTIME / CLOCK_MONOTONIC are handed to libc,
 //! which answers them at once with its own result and errno. A sleep of zero
-//! yields once, so that busy `usleep(0)` loops let the others run.
+//! yields once, so that busy `usleep(0)` loops let the others run. The
+//! process's only coroutine sleeps (or yields) as it would without the
+//! library (`shared` hooks): nothing else could run meanwhile, and the
+//! runtime stays unstarted (see `sched::start`).
 
 use libc::{c_int, c_uint, clockid_t, timespec, useconds_t};
 
@@ -13,11 +16,11 @@ use crate::hooks::hooks;
 use crate::sys::{clock_ns, now_ns};
 
 hooks! {
-    co fn sleep(secs: c_uint) -> c_uint => on_sleep;
-    co fn usleep(usec: useconds_t) -> c_int => on_usleep;
-    co fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int => on_nanosleep;
-    co fn clock_nanosleep(clock: clockid_t, flags: c_int, req: *const timespec, rem: *mut timespec) -> c_int => on_clock_nanosleep;
-    co fn sched_yield() -> c_int => on_sched_yield;
+    shared fn sleep(secs: c_uint) -> c_uint => on_sleep;
+    shared fn usleep(usec: useconds_t) -> c_int => on_usleep;
+    shared fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int => on_nanosleep;
+    shared fn clock_nanosleep(clock: clockid_t, flags: c_int, req: *const timespec, rem: *mut timespec) -> c_int => on_clock_nanosleep;
+    shared fn sched_yield() -> c_int => on_sched_yield;
 }
 
 const NS: u64 = 1_000_000_000;
@@ -56,20 +59,12 @@ fn valid_ns(req: *const timespec) -> Option<u64> {
     Some((ts.tv_sec as u64).saturating_mul(NS).saturating_add(ts.tv_nsec as u64))
 }
 
-unsafe fn on_sleep(real: unsafe extern "C" fn(c_uint) -> c_uint, secs: c_uint) -> c_uint {
-    if alone() {
-        // SAFETY: the caller's own argument.
-        return unsafe { real(secs) };
-    }
+unsafe fn on_sleep(_real: unsafe extern "C" fn(c_uint) -> c_uint, secs: c_uint) -> c_uint {
     // glibc's sleep returns the whole seconds left.
     sleep_for(secs as u64 * NS).map_or(0, |left| (left / NS) as c_uint)
 }
 
-unsafe fn on_usleep(real: unsafe extern "C" fn(useconds_t) -> c_int, usec: useconds_t) -> c_int {
-    if alone() {
-        // SAFETY: the caller's own argument.
-        return unsafe { real(usec) };
-    }
+unsafe fn on_usleep(_real: unsafe extern "C" fn(useconds_t) -> c_int, usec: useconds_t) -> c_int {
     match sleep_for(usec as u64 * 1000) {
         None => 0,
         Some(_) => {
@@ -84,10 +79,6 @@ unsafe fn on_nanosleep(
     req: *const timespec,
     rem: *mut timespec,
 ) -> c_int {
-    if alone() {
-        // SAFETY: the caller's own arguments.
-        return unsafe { real(req, rem) };
-    }
     match valid_ns(req) {
         Some(ns) => match sleep_for(ns) {
             None => 0,
@@ -109,7 +100,7 @@ unsafe fn on_clock_nanosleep(
     req: *const timespec,
     rem: *mut timespec,
 ) -> c_int {
-    let supported = !alone() && matches!(clock, libc::CLOCK_MONOTONIC | libc::CLOCK_REALTIME) && flags & !libc::TIMER_ABSTIME == 0;
+    let supported = matches!(clock, libc::CLOCK_MONOTONIC | libc::CLOCK_REALTIME) && flags & !libc::TIMER_ABSTIME == 0;
     let ns = match valid_ns(req) {
         Some(ns) if supported => ns,
         // SAFETY: other clocks and flags keep libc's behaviour (they may block
@@ -134,18 +125,7 @@ unsafe fn on_clock_nanosleep(
     0
 }
 
-unsafe fn on_sched_yield(real: unsafe extern "C" fn() -> c_int) -> c_int {
-    if alone() {
-        // SAFETY: no arguments.
-        return unsafe { real() };
-    }
+unsafe fn on_sched_yield(_real: unsafe extern "C" fn() -> c_int) -> c_int {
     coro::yield_now();
     0
-}
-
-/// The process's only coroutine sleeps (or yields) as it would without the
-/// library: nothing else could run meanwhile, and the runtime stays
-/// unstarted (see `sched::start`).
-fn alone() -> bool {
-    !crate::sched::worker::has_company()
 }

@@ -26,7 +26,7 @@ hooks! {
     co fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t => on_sendmsg;
     any fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int => on_accept;
     any fn accept4(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags: c_int) -> c_int => on_accept4;
-    co fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int => on_connect;
+    shared fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int => on_connect;
     any fn listen(fd: c_int, backlog: c_int) -> c_int => on_listen;
     any fn socket(domain: c_int, ty: c_int, proto: c_int) -> c_int => on_socket;
     any fn socketpair(domain: c_int, ty: c_int, proto: c_int, sv: *mut c_int) -> c_int => on_socketpair;
@@ -332,7 +332,7 @@ unsafe fn on_listen(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int) -> c_in
 }
 
 unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_t) -> c_int, fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
-    if !worker::has_company() || reactor::user_nonblocking(fd) {
+    if reactor::user_nonblocking(fd) {
         // SAFETY: a straight call with the caller's arguments.
         return unsafe { real(fd, addr, len) };
     }

@@ -16,9 +16,11 @@ use crate::sys::{set_errno, syscall6};
 pub(crate) type Timed = unsafe extern "C" fn(*const libc::sigset_t, *mut siginfo_t, *const timespec) -> c_int;
 
 /// Waits for a signal of `set` until `deadline`; returns its number, or -1
-/// with errno (EAGAIN at the deadline). None: make the plain call.
+/// with errno (EAGAIN at the deadline). None: make the plain call. For the
+/// `sigwait` hooks, which the process's only coroutine never reaches
+/// (`shared` hooks: it makes the plain call).
 pub(crate) fn wait_signal(timed: Timed, set: *const libc::sigset_t, info: *mut siginfo_t, deadline: u64) -> Option<c_int> {
-    if set.is_null() || !crate::sched::worker::has_company() {
+    if set.is_null() {
         return None;
     }
     let task = crate::coro::current_task()?;
