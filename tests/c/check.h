@@ -123,18 +123,24 @@ static inline int program_os_threads(void) {
  * (no sleep that hopes they are); fails after 10 s. Without the library it
  * can only sleep 100 ms. */
 #include "../../preload/opencoro.h"
-static inline unsigned long long fd_waits_registered(void) {
+/* worker_stats(w, n): the runtime's per-worker counters into w[0..n)
+ * (opencoro_stats, looked up with dlsym so that a test also runs without
+ * the library); how many it filled, or -1 without the library. */
+static inline int worker_stats(opencoro_worker_stats *w, int n) {
     int (*stats)(opencoro_stats_totals *, opencoro_worker_stats *, int) =
         (int (*)(opencoro_stats_totals *, opencoro_worker_stats *, int))dlsym(RTLD_DEFAULT, "opencoro_stats");
-    if (!stats) return 0;
+    return stats ? stats(NULL, w, n) : -1;
+}
+static inline unsigned long long fd_waits_registered(void) {
     opencoro_worker_stats w[64];
-    int n = stats(NULL, w, 64);
+    int n = worker_stats(w, 64);
     unsigned long long total = 0;
     for (int i = 0; i < n && i < 64; i++) total += w[i].reactor_waits;
     return total;
 }
 static inline void wait_fd_waits(unsigned long long base, unsigned long long n) {
-    if (!dlsym(RTLD_DEFAULT, "opencoro_stats")) {
+    opencoro_worker_stats w[1];
+    if (worker_stats(w, 1) < 0) {
         usleep(100 * 1000);
         return;
     }

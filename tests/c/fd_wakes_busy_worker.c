@@ -52,11 +52,10 @@ int main(void) {
     CHECK(pthread_join(r, NULL) == 0);
     int status;
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    int (*stats)(opencoro_stats_totals *, opencoro_worker_stats *, int) =
-        (int (*)(opencoro_stats_totals *, opencoro_worker_stats *, int))dlsym(RTLD_DEFAULT, "opencoro_stats");
-    if (stats) {
-        opencoro_worker_stats w[16];
-        CHECK(stats(NULL, w, 16) > 0);
+    opencoro_worker_stats w[16];
+    int n = worker_stats(w, 16);
+    if (n >= 0) {
+        CHECK(n > 0);
         CHECKF(w[0].preemptions > 0, "the spinner was never preempted");
     }
     printf("woken\n");

@@ -63,11 +63,9 @@ int main(void) {
         CHECK(write(fds[1], "x", 1) == 1);
     }
     CHECK(pthread_join(t, NULL) == 0);
-    int (*stats)(opencoro_stats_totals *, opencoro_worker_stats *, int) =
-        (int (*)(opencoro_stats_totals *, opencoro_worker_stats *, int))dlsym(RTLD_DEFAULT, "opencoro_stats");
-    if (stats) {
-        opencoro_worker_stats w[16];
-        int n = stats(NULL, w, 16);
+    opencoro_worker_stats w[16];
+    int n = worker_stats(w, 16);
+    if (n >= 0) {
         CHECK(n > 0);
         CHECKF(w[0].handoffs > 0, "worker 0 was never handed off");
     }
