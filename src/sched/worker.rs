@@ -99,18 +99,23 @@ pub(crate) fn push_own(w: usize, t: Arc<Task>) -> Result<(), Arc<Task>> {
     // SAFETY: as in push_local; `own` is borrowed only for single pushes and
     // pops on this thread, never across a resume, so this borrow is free.
     match unsafe { l.as_ref() } {
-        // `main` (the only pinned task with thread-locals of its own) always
-        // goes to the inbox, where a spare can take it should the next
-        // coroutine this worker runs block it in a call (the own queue is
-        // this thread's alone): whether a coroutine or the loop itself (a
-        // timer, an fd event) woke it (`handoff_main_woken`,
-        // `handoff_main_timer`).
-        Some(local) if local.index == w && t.own_tp() == 0 => {
+        Some(local) if local.index == w && in_own_queue(&t) => {
             local.own.borrow_mut().push_back(t);
             Ok(())
         }
         _ => Err(t),
     }
+}
+
+/// May pinned task `t` wait in its worker's own queue? Not `main` (the only
+/// pinned task with thread-locals of its own): it always goes to the inbox,
+/// where a spare can take it should the next coroutine this worker runs
+/// block it in a call (the own queue is this thread's alone), whether a
+/// coroutine or the loop itself (a timer, an fd event) woke it, or it
+/// yielded or was preempted (`handoff_main_woken`, `handoff_main_timer`,
+/// `handoff_main_requeued`).
+fn in_own_queue(t: &Task) -> bool {
+    t.own_tp() == 0
 }
 
 /// Could another coroutine want to run while the caller blocks? False only
@@ -530,8 +535,9 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
 
 /// Puts a task that just ran here back in line: a green thread (it may
 /// run anywhere) at the back of the local queue, where idle workers (and a
-/// spare, should this worker block) may steal it; a pinned task where
-/// [`push_own`] puts it (none is woken: this worker takes it).
+/// spare, should this worker block) may steal it; a pinned task in the
+/// own queue or the inbox ([`in_own_queue`]; none is woken: this worker
+/// takes it).
 fn requeue(rt: &Runtime, local: &Local, t: Arc<Task>) {
     if t.pinned().is_none() {
         if local.dormant.get() {
@@ -539,10 +545,9 @@ fn requeue(rt: &Runtime, local: &Local, t: Arc<Task>) {
         } else {
             local.deque.push(t);
         }
-    } else if let Err(t) = push_own(local.index, t) {
-        // `main` (see `push_own`): yielded or preempted, it waits in the
-        // inbox too, where a spare can take it should the coroutine this
-        // worker runs next block it in a call (`handoff_main_requeued`).
+    } else if in_own_queue(&t) {
+        local.own.borrow_mut().push_back(t);
+    } else {
         rt.slot[local.index].inbox.push(t);
     }
 }
