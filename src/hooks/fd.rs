@@ -16,7 +16,6 @@ use libc::{c_int, c_uint, c_ulong, FILE};
 
 use crate::hooks::{hooks, Guard};
 use crate::reactor;
-use crate::sys::{errno, set_errno};
 
 hooks! {
     any fn close(fd: c_int) -> c_int => on_close;
@@ -38,20 +37,6 @@ hooks! {
     any fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int => on_fcntl;
     any fn fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int => on_fcntl;
     any fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> c_int => on_ioctl;
-}
-
-/// Runs `f` without letting the bookkeeping change errno.
-fn keep_errno(f: impl FnOnce()) {
-    let e = errno();
-    f();
-    set_errno(e);
-}
-
-fn forget_new(fd: c_int) -> c_int {
-    if fd >= 0 {
-        keep_errno(|| reactor::created(fd));
-    }
-    fd
 }
 
 /// The runtime's own fds (its pollers) are not the program's to close or
@@ -139,7 +124,7 @@ unsafe fn on_fclose(_g: &Guard, real: unsafe extern "C" fn(*mut FILE) -> c_int, 
 
 unsafe fn on_dup(_g: &Guard, real: unsafe extern "C" fn(c_int) -> c_int, fd: c_int) -> c_int {
     // SAFETY: a straight call with the caller's argument.
-    forget_new(unsafe { real(fd) })
+    reactor::fresh(unsafe { real(fd) })
 }
 
 unsafe fn on_dup2(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int) -> c_int, old: c_int, new: c_int) -> c_int {
@@ -166,12 +151,12 @@ unsafe fn on_dup3(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, c_int) ->
 
 unsafe fn on_eventfd(_g: &Guard, real: unsafe extern "C" fn(c_uint, c_int) -> c_int, init: c_uint, flags: c_int) -> c_int {
     // SAFETY: a straight call with the caller's arguments.
-    forget_new(unsafe { real(init, flags) })
+    reactor::fresh(unsafe { real(init, flags) })
 }
 
 unsafe fn on_timerfd_create(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int) -> c_int, clock: c_int, flags: c_int) -> c_int {
     // SAFETY: a straight call with the caller's arguments.
-    forget_new(unsafe { real(clock, flags) })
+    reactor::fresh(unsafe { real(clock, flags) })
 }
 
 unsafe fn on_signalfd(
@@ -183,26 +168,27 @@ unsafe fn on_signalfd(
 ) -> c_int {
     // SAFETY: a straight call with the caller's arguments.
     let r = unsafe { real(fd, mask, flags) };
-    if fd == -1 { forget_new(r) } else { r }
+    if fd == -1 { reactor::fresh(r) } else { r }
 }
 
 /// Creators with one int argument (epoll_create, epoll_create1, inotify_init1).
 unsafe fn on_epoll_create(_g: &Guard, real: unsafe extern "C" fn(c_int) -> c_int, arg: c_int) -> c_int {
     // SAFETY: a straight call with the caller's argument.
-    forget_new(unsafe { real(arg) })
+    reactor::fresh(unsafe { real(arg) })
 }
 
 unsafe fn on_inotify_init(_g: &Guard, real: unsafe extern "C" fn() -> c_int) -> c_int {
     // SAFETY: a straight call.
-    forget_new(unsafe { real() })
+    reactor::fresh(unsafe { real() })
 }
 
-unsafe fn forget_pair(r: c_int, fds: *mut c_int) -> c_int {
+/// `pipe`'s or `socketpair`'s result `r`: on success both fds in `fds` are new.
+pub(crate) unsafe fn forget_pair(r: c_int, fds: *mut c_int) -> c_int {
     if r == 0 {
         // SAFETY: on success libc filled both entries.
         unsafe {
-            forget_new(*fds);
-            forget_new(*fds.add(1));
+            reactor::fresh(*fds);
+            reactor::fresh(*fds.add(1));
         }
     }
     r
@@ -225,7 +211,7 @@ unsafe fn on_fcntl(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, usize) -
     match cmd {
         libc::F_SETFL => reactor::flags_changed(),
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
-            forget_new(r);
+            reactor::fresh(r);
         }
         _ => {}
     }

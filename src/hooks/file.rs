@@ -11,7 +11,6 @@ use libc::{c_char, c_int, c_uint, loff_t, mode_t, off_t, size_t, ssize_t};
 use crate::hooks::{hooks, Guard, P};
 use crate::reactor::io;
 use crate::reactor;
-use crate::sys::{errno, set_errno};
 
 hooks! {
     any fn open(path: *const c_char, flags: c_int, mode: mode_t) -> c_int => on_open;
@@ -28,12 +27,7 @@ hooks! {
 
 fn opened(g: &Guard, path: *const c_char, mut call: impl FnMut() -> isize + Send) -> c_int {
     let fd = if g.on_coroutine() && !in_memory(path) { io::offload(&mut call) } else { call() } as c_int;
-    if fd >= 0 {
-        let e = errno();
-        reactor::created(fd);
-        set_errno(e);
-    }
-    fd
+    reactor::fresh(fd)
 }
 
 /// Is `path` on a file system the kernel answers from memory (`/proc`,

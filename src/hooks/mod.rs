@@ -9,10 +9,14 @@
 //!    runtime is off or not started, the process is a forked child, or the
 //!    runtime itself is the caller (a hook already runs on this coroutine);
 //! 4. otherwise run the family's handler with the real function at hand,
-//!    catching any panic (it falls back to the real call: no unwinding ever
-//!    crosses the C boundary).
+//!    catching any panic (a bug of the runtime: one line, then an abort;
+//!    no unwinding ever crosses the C boundary);
+//! 5. keep the caller's errno when the call succeeds (see [`Outcome`]): the
+//!    attempts the runtime makes before a wait (a `sem_trywait`, a read
+//!    with `RWF_NOWAIT`) and its bookkeeping fail or set errno, and a call
+//!    of libc's that succeeds leaves errno as it was.
 //!
-//! Handlers set errno themselves where they produce a result without libc.
+//! Handlers set errno themselves where they produce a failure without libc.
 
 pub mod fd;
 pub mod file;
@@ -94,6 +98,59 @@ impl RealSym {
         self.ptr.store(p, Ordering::Relaxed);
         p
     }
+}
+
+/// How a hook's result says that the call failed, by C's convention: -1
+/// (any negative value) or `SIG_ERR`, with errno set. Every other result is
+/// a success, after which the hook table puts the caller's errno back;
+/// results that are error numbers (the `pthread_*` calls, `sigwait`,
+/// `clock_nanosleep`) count as successes, since libc's calls that return
+/// them leave errno alone.
+pub trait Outcome {
+    fn failed(&self) -> bool;
+}
+
+macro_rules! signed_outcome {
+    ($($t:ty),*) => {$(
+        impl Outcome for $t {
+            fn failed(&self) -> bool {
+                *self < 0
+            }
+        }
+    )*};
+}
+signed_outcome!(i32, i64, isize);
+
+impl Outcome for u32 {
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+/// `sighandler_t`: `SIG_ERR` is all ones.
+impl Outcome for usize {
+    fn failed(&self) -> bool {
+        *self == libc::SIG_ERR
+    }
+}
+
+impl Outcome for () {
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+/// Runs a handler and puts the caller's errno back unless it failed
+/// ([`Outcome`]). errno goes through `__errno_location` each time: the
+/// coroutine may resume on another worker, whose errno is then its own.
+#[inline(always)]
+pub fn keeping_errno<R: Outcome>(f: impl FnOnce() -> R) -> R {
+    let e = crate::sys::errno();
+    let r = f();
+    if !r.failed() {
+        crate::sys::set_errno(e);
+    }
+    r
 }
 
 /// Proof that the caller is a runtime coroutine inside a hook. While it
@@ -255,12 +312,12 @@ macro_rules! hooks {
     // a foreign exception it catches); its own code must not panic.
     (@run co_unwind, $name:ident, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {
         // SAFETY: the handler honours the libc contract the caller relies on.
-        unsafe { $handler(&$guard, $real, $($arg),*) }
+        $crate::hooks::keeping_errno(|| unsafe { $handler(&$guard, $real, $($arg),*) })
     };
     (@run $kind:ident, $name:ident, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{
-        // SAFETY: the handler honours the libc contract the caller relies on.
-        let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
-            $crate::hooks::hooks!(@call $kind, $handler, $guard, $real, $($arg),*)
+        let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+            // SAFETY: the handler honours the libc contract the caller relies on.
+            $crate::hooks::keeping_errno(|| unsafe { $crate::hooks::hooks!(@call $kind, $handler, $guard, $real, $($arg),*) })
         }));
         match r {
             Ok(v) => v,

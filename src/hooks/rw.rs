@@ -163,7 +163,6 @@ fn read_whole(fd: c_int, total: impl FnOnce() -> usize, mut step: impl FnMut(&mu
     if r as usize >= total || !io::is_file(fd) {
         return r;
     }
-    let saved = crate::sys::errno();
     let mut done = r as usize;
     while done < total {
         let r = step(&mut call, done);
@@ -172,7 +171,6 @@ fn read_whole(fd: c_int, total: impl FnOnce() -> usize, mut step: impl FnMut(&mu
         }
         done += r as usize;
     }
-    crate::sys::set_errno(saved);
     done as isize
 }
 

@@ -59,9 +59,7 @@ unsafe fn on_sigsuspend(real: unsafe extern "C" fn(*const libc::sigset_t) -> c_i
     }
     // SAFETY: as above.
     let r = unsafe { real(mask) };
-    let e = crate::sys::errno();
     t.set_sigmask(old);
-    crate::sys::set_errno(e);
     r
 }
 

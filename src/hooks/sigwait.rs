@@ -14,7 +14,6 @@ use libc::{c_int, siginfo_t, timespec};
 
 use crate::hooks::hooks;
 use crate::signal::wait::{wait_signal, Timed};
-use crate::sys::set_errno;
 use crate::reactor::timer::NEVER;
 
 hooks! {
@@ -30,14 +29,12 @@ fn real_timed() -> Timed {
 }
 
 unsafe fn on_sigwait(real: unsafe extern "C" fn(*const libc::sigset_t, *mut c_int) -> c_int, set: *const libc::sigset_t, sig: *mut c_int) -> c_int {
-    let e = crate::sys::errno();
     match wait_signal(real_timed(), set, std::ptr::null_mut(), NEVER) {
         Some(r) if r > 0 => {
             if !sig.is_null() {
                 // SAFETY: the caller's int.
                 unsafe { *sig = r };
             }
-            set_errno(e);
             0
         }
         Some(_) => crate::sys::errno(),

@@ -13,7 +13,7 @@ use crate::hooks::{hooks, Guard, P};
 use crate::reactor::io::{self, Call};
 use crate::reactor::{self, Dir, Wait};
 use crate::sched::worker;
-use crate::sys::{errno, set_errno, syscall6};
+use crate::sys::{errno, syscall6};
 
 hooks! {
     co fn recv(fd: c_int, buf: *mut c_void, n: size_t, flags: c_int) -> ssize_t => on_recv;
@@ -269,7 +269,7 @@ fn listening(fd: c_int) -> bool {
 
 fn accept_like(g: &Guard, fd: c_int, raw: impl Fn() -> c_int + Send + Copy) -> c_int {
     if !g.on_coroutine() || !worker::has_company() || reactor::user_nonblocking(fd) || !listening(fd) {
-        return reset_new(raw());
+        return reactor::fresh(raw());
     }
     let nowait = || {
         let _one = ACCEPT.lock().unwrap_or_else(|e| e.into_inner());
@@ -280,19 +280,9 @@ fn accept_like(g: &Guard, fd: c_int, raw: impl Fn() -> c_int + Send + Copy) -> c
         }
     };
     let r = Call::new(fd, Dir::Read).run(&mut { nowait }, &mut move || raw() as isize);
-    reset_new(r as c_int)
+    reactor::fresh(r as c_int)
 }
 
-/// A new fd number: forget whatever the reactor knew about an old file that
-/// had it (closed without our seeing it).
-fn reset_new(fd: c_int) -> c_int {
-    if fd >= 0 {
-        let e = errno();
-        reactor::created(fd);
-        set_errno(e);
-    }
-    fd
-}
 
 unsafe fn on_accept(g: &Guard, real: unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t) -> c_int, fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
     let (a, l) = (P(addr), P(len));
@@ -340,7 +330,6 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
         // SAFETY: as above.
         return unsafe { real(fd, addr, len) };
     };
-    let saved_errno = errno();
     // The one place the runtime sets O_NONBLOCK: around this connect call
     // only, on a socket being connected (not yet shared with anyone).
     let fcntl = |cmd: c_int, arg: usize| -> isize {
@@ -354,10 +343,8 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
     fcntl(libc::F_SETFL, (fl as usize) | libc::O_NONBLOCK as usize);
     // SAFETY: the caller's address, as for connect itself.
     let r = unsafe { real(fd, addr, len) };
-    let e = errno();
-    fcntl(libc::F_SETFL, fl as usize);
-    if r == 0 || e != libc::EINPROGRESS {
-        set_errno(e);
+    fcntl(libc::F_SETFL, fl as usize); // raw: errno stays the connect's
+    if r == 0 || errno() != libc::EINPROGRESS {
         return r;
     }
     let deadline = reactor::timeout_deadline(fd, Dir::Write);
@@ -384,7 +371,6 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
     // SAFETY: the caller's address, as for connect itself.
     let again = unsafe { real(fd, addr, len) };
     if again == 0 || errno() == libc::EISCONN {
-        set_errno(saved_errno);
         return 0;
     }
     -1
@@ -392,7 +378,7 @@ unsafe fn on_connect(real: unsafe extern "C" fn(c_int, *const sockaddr, socklen_
 
 unsafe fn on_socket(_g: &Guard, real: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int, domain: c_int, ty: c_int, proto: c_int) -> c_int {
     // SAFETY: a straight call with the caller's arguments.
-    reset_new(unsafe { real(domain, ty, proto) })
+    reactor::fresh(unsafe { real(domain, ty, proto) })
 }
 
 unsafe fn on_socketpair(
@@ -404,15 +390,8 @@ unsafe fn on_socketpair(
     sv: *mut c_int,
 ) -> c_int {
     // SAFETY: a straight call with the caller's arguments.
-    let r = unsafe { real(domain, ty, proto, sv) };
-    if r == 0 {
-        // SAFETY: on success libc filled both entries.
-        unsafe {
-            reset_new(*sv);
-            reset_new(*sv.add(1));
-        }
-    }
-    r
+    // SAFETY: a straight call with the caller's arguments; then libc's own output.
+    unsafe { crate::hooks::fd::forget_pair(real(domain, ty, proto, sv), sv) }
 }
 
 unsafe fn on_setsockopt(

@@ -496,9 +496,7 @@ unsafe fn on_sigprocmask(
 ) -> c_int {
     // SAFETY: the caller's own arguments.
     let r = unsafe { real(how, set, old) };
-    let e = crate::sys::errno();
-    record_mask();
-    crate::sys::set_errno(e);
+    record_mask(); // raw calls only: a failure's errno stays
     r
 }
 

@@ -55,10 +55,6 @@ impl Call {
         if !worker::has_company() {
             return blocking();
         }
-        // A call that succeeds leaves errno alone, whatever the attempts
-        // before it set (a green thread's errno is its own: nothing else
-        // restores it).
-        let saved = errno();
         let me = crate::coro::current_ptr();
         if !me.is_null() {
             // SAFETY: non-null CURRENT is the running task.
@@ -68,8 +64,7 @@ impl Call {
             let Some(tok) = reactor::token(self.fd) else { return blocking() };
             let r = nowait();
             if r >= 0 {
-                set_errno(saved);
-                return r;
+                return r; // errno: the hook table puts the caller's back
             }
             match errno() {
                 libc::EAGAIN => {}

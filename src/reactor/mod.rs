@@ -310,6 +310,15 @@ pub fn created(fd: i32) {
     }
 }
 
+/// A call returned `fd`: if that is a new fd (not -1), it was [`created`].
+/// Returns `fd`.
+pub fn fresh(fd: i32) -> i32 {
+    if fd >= 0 {
+        created(fd);
+    }
+    fd
+}
+
 /// `fd` is about to be closed (or replaced by dup2/dup3): drop its
 /// registrations, wake its waiters (they return EBADF) and forget the cache.
 /// Call before the real close.

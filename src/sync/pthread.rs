@@ -395,9 +395,7 @@ pub(crate) unsafe fn on_sem_post(_g: &Guard, real: unsafe extern "C" fn(*mut sem
     // SAFETY: the caller's semaphore.
     let r = unsafe { real(s) };
     if r == 0 {
-        let e = crate::sys::errno();
         lot::wake(s as usize, 1, ANY);
-        crate::sys::set_errno(e);
     }
     r
 }
