@@ -100,7 +100,7 @@ pub(crate) extern "C" fn after_fork_child() {
     crate::green::after_fork(&task, was_main);
     crate::glibc::setxid::forget_after_fork();
     coro::set_live_after_fork();
-    let (_, bottom, top, _) = task.stack_bounds();
+    let coro::stack::Bounds { bottom, top, .. } = task.stack_bounds();
     crate::stats::forget_after_fork(top.saturating_sub(bottom));
     crate::sched::renew_after_fork(&task, slot);
     crate::debug!("forked child: worker {slot} goes on with the forking coroutine");

@@ -37,12 +37,14 @@
 pub mod stack;
 
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use corosensei::{Coroutine, Yielder};
 
 pub use stack::Stack;
+
+use crate::signal::state::TaskSignals;
 
 /// What a coroutine asks of its worker when it suspends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,13 +116,8 @@ pub struct Task {
     /// Set while a hook runs on this coroutine: calls the runtime itself makes
     /// (through our own exported symbols) then go straight to libc.
     in_hook: Cell<bool>,
-    /// Stack bounds, published for the SIGSEGV handler and depth checks.
-    stack_map_start: Cell<usize>,
-    stack_bottom: Cell<usize>,
-    stack_top: Cell<usize>,
-    stack_guarded: Cell<bool>,
-    /// The stack size as requested (page-rounded), for the overflow report.
-    stack_class: Cell<usize>,
+    /// Where its stack lies, once it runs.
+    stack: Cell<stack::Bounds>,
     /// A spin lock, not std's mutex: a forked child must be able to reset
     /// it (a thread of the parent may have held it; see `crate::fork`).
     join: crate::sync::spin::SpinLock<JoinState>,
@@ -137,17 +134,12 @@ pub struct Task {
     light_tp: std::sync::atomic::AtomicBool,
     /// Wake-up flag while the task waits in the parking lot (`sync::lot`).
     lot_flag: AtomicU32,
-    /// Blocked signals (1..=64) while it runs; the worker applies them.
-    sigmask: AtomicU64,
-    /// Signals sent to it with `pthread_kill`, raised when it next runs.
-    pending_signals: AtomicU64,
-    /// The monitor asked it to yield while it was at an unsafe point.
-    preempt: std::sync::atomic::AtomicBool,
+    /// The signal layer's state of the task (mask, held signals,
+    /// interruption, preemption request): the core applies the mask at
+    /// each switch and raises the held signals, nothing more.
+    signals: TaskSignals,
     /// Kernel id of the worker thread that runs it now or ran it last.
     on_tid: std::sync::atomic::AtomicI32,
-    /// A signal handler ran on it while it waited: 1 = the handler asked
-    /// for restarts (SA_RESTART), 2 = it did not (see `take_interrupt`).
-    interrupted: AtomicU8,
 }
 
 /// What the layer that makes green threads keeps in their tasks and does
@@ -259,11 +251,7 @@ impl Task {
             errno: Cell::new(0),
             eh_globals: Cell::new([0; 2]),
             in_hook: Cell::new(false),
-            stack_map_start: Cell::new(0),
-            stack_bottom: Cell::new(0),
-            stack_top: Cell::new(0),
-            stack_guarded: Cell::new(false),
-            stack_class: Cell::new(0),
+            stack: Cell::new(stack::Bounds::default()),
             join: crate::sync::spin::SpinLock::new(JoinState {
                 done: false,
                 joined: false,
@@ -277,10 +265,7 @@ impl Task {
             light_tp: std::sync::atomic::AtomicBool::new(false),
             green,
             lot_flag: AtomicU32::new(0),
-            sigmask: AtomicU64::new(inherited_sigmask()),
-            pending_signals: AtomicU64::new(0),
-            preempt: std::sync::atomic::AtomicBool::new(false),
-            interrupted: AtomicU8::new(0),
+            signals: TaskSignals::new(inherited_sigmask()),
             on_tid: std::sync::atomic::AtomicI32::new(0),
         });
         crate::stats::emit(crate::stats::Event::Create, Arc::as_ptr(&t).cast());
@@ -319,100 +304,29 @@ impl Task {
         &self.lot_flag
     }
 
-    /// The signal mask (signals 1..=64) the task runs with.
-    pub fn sigmask(&self) -> u64 {
-        self.sigmask.load(Ordering::Relaxed)
-    }
-    /// Records the mask the task has just set on its worker.
-    pub fn set_sigmask(&self, m: u64) {
-        self.sigmask.store(m, Ordering::Relaxed)
+    /// The task's signal state (the signal layer's: see [`TaskSignals`]).
+    #[inline]
+    pub fn signals(&self) -> &TaskSignals {
+        &self.signals
     }
 
-    /// Queues signal `sig` (1..=64) for delivery on this task, which raises
-    /// it on its worker when it next runs (so the handler runs on the task,
-    /// with its TLS and stack).
-    pub fn post_signal(&self, sig: i32) {
-        self.pending_signals.fetch_or(1 << (sig - 1), Ordering::AcqRel);
-    }
-
-    /// Takes one signal of `set` (bits of signals 1..=64) held for the task,
-    /// if any (`sigwait` consumes it instead of a handler running).
-    pub(crate) fn take_pending_in(&self, set: u64) -> Option<i32> {
-        let mut cur = self.pending_signals.load(Ordering::Acquire);
-        loop {
-            let hit = cur & set;
-            if hit == 0 {
-                return None;
-            }
-            let bit = hit & hit.wrapping_neg();
-            match self.pending_signals.compare_exchange(cur, cur & !bit, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return Some(bit.trailing_zeros() as i32 + 1),
-                Err(now) => cur = now,
-            }
-        }
-    }
-
-    /// Raises the signals queued for the running task `self` (their
-    /// handlers run here, on the task), and records that a wait of the task
-    /// was interrupted.
+    /// Raises the signals held for the running task `self` that its mask
+    /// lets through: their handlers run here, on the task, where the
+    /// runtime holds nothing, so their own calls reach the hooks (a
+    /// `sem_post` from a handler must wake a green thread).
     pub(crate) fn deliver_pending(&self) {
-        if self.pending_signals.load(Ordering::Relaxed) & !self.sigmask() == 0 {
+        if !self.signals.has_pending_unblocked() {
             return;
         }
-        // Signals the task blocks stay pending until it unblocks them.
-        let mut bits = self.pending_signals.fetch_and(self.sigmask(), Ordering::AcqRel) & !self.sigmask();
-        let (pid, tid) = (std::process::id() as usize, crate::sys::gettid() as usize);
-        // The handlers run here, where the runtime holds nothing: their own
-        // calls reach the hooks (a `sem_post` from a handler must wake a
-        // green thread), and the errno they leave is not the caller's.
         let in_hook = self.in_hook();
         self.set_in_hook(false);
-        let e = crate::sys::errno();
-        while bits != 0 {
-            let sig = bits.trailing_zeros() as usize + 1;
-            bits &= bits - 1;
-            // SAFETY: tgkill to our own thread with a valid signal number.
-            unsafe { crate::sys::syscall6(libc::SYS_tgkill, pid, tid, sig, 0, 0, 0) };
-            let how = if crate::signal::state::restarts(sig as i32) { 1 } else { 2 };
-            self.interrupted.fetch_max(how, Ordering::Relaxed);
-        }
-        crate::sys::set_errno(e);
+        self.signals.raise_pending();
         self.set_in_hook(in_hook);
     }
 
     /// The worker thread that runs the task now (or ran it last).
     pub fn on_tid(&self) -> i32 {
         self.on_tid.load(Ordering::Relaxed)
-    }
-
-    /// Are signals held for the task that its mask lets through?
-    pub fn has_pending_unblocked(&self) -> bool {
-        self.pending_signals.load(Ordering::Acquire) & !self.sigmask() != 0
-    }
-
-    /// Takes the interruption of the task's current wait: None, or whether
-    /// the handler asked for restarts (true) or not.
-    pub fn take_interrupt(&self) -> Option<bool> {
-        match self.interrupted.swap(0, Ordering::Relaxed) {
-            0 => None,
-            1 => Some(true),
-            _ => Some(false),
-        }
-    }
-
-    /// Forgets an interruption left from before the current wait.
-    pub fn clear_interrupt(&self) {
-        self.interrupted.store(0, Ordering::Relaxed);
-    }
-
-    /// Asks the task to yield at its next hooked call.
-    pub fn request_preempt(&self) {
-        self.preempt.store(true, Ordering::Relaxed);
-    }
-
-    /// Takes a pending preemption request.
-    pub fn take_preempt(&self) -> bool {
-        self.preempt.load(Ordering::Relaxed) && self.preempt.swap(false, Ordering::Relaxed)
     }
 
     /// In a forked child, on the survivor: whoever waited to join it is a
@@ -491,15 +405,9 @@ impl Task {
         self.state.load(Ordering::Acquire)
     }
 
-    /// (map start, usable bottom, top, guarded) of the stack, once running.
-    pub fn stack_bounds(&self) -> (usize, usize, usize, bool) {
-        (self.stack_map_start.get(), self.stack_bottom.get(), self.stack_top.get(), self.stack_guarded.get())
-    }
-
-    /// The stack's size as the user asked for it (page-rounded): what an
-    /// overflow report names.
-    pub fn stack_size(&self) -> usize {
-        self.stack_class.get()
+    /// Where the stack lies (all zero until the task first runs).
+    pub fn stack_bounds(&self) -> stack::Bounds {
+        self.stack.get()
     }
 
     pub(crate) fn in_hook(&self) -> bool {
@@ -588,11 +496,7 @@ impl Task {
             },
         };
         crate::stats::stack_taken(stack.size());
-        self.stack_map_start.set(stack.map_start());
-        self.stack_bottom.set(stack.bottom());
-        self.stack_top.set(stack.top());
-        self.stack_guarded.set(stack.guarded());
-        self.stack_class.set(stack.class());
+        self.stack.set(stack.bounds());
         // SAFETY: exclusive access (first run, caller owns the task).
         let entry = unsafe { (*self.entry.get()).take() };
         Coroutine::with_stack(stack, move |y: &Yielder<Resume, Request>, _worker| {
@@ -662,10 +566,11 @@ impl Task {
 
     /// Did the coroutine's stack stay within bounds (carved stacks' canary)?
     pub(crate) fn stack_ok(&self) -> bool {
-        if self.stack_guarded.get() || self.stack_bottom.get() == 0 {
+        let b = self.stack.get();
+        if b.guarded || b.bottom == 0 {
             return true;
         }
-        stack::canary_intact(self.stack_bottom.get())
+        stack::canary_intact(b.bottom)
     }
 
     /// Worker side of step 1/3 of the protocol: the coroutine suspended with
@@ -769,7 +674,7 @@ impl ThreadSlots {
     #[inline]
     unsafe fn switch_in(&self, t: &Task) {
         t.on_tid.store(self.tid, Ordering::Relaxed);
-        let m = t.sigmask();
+        let m = t.signals.mask();
         if m != self.mask.get() {
             set_thread_sigmask(m);
             self.mask.set(m);
@@ -797,7 +702,7 @@ impl ThreadSlots {
     #[inline]
     unsafe fn switch_out(&self, t: &Task) {
         // The task may have changed the worker's mask itself (a hook).
-        self.mask.set(t.sigmask());
+        self.mask.set(t.signals.mask());
         if t.own_tp() != 0 {
             let fast = crate::glibc::tls::layout().is_some_and(|l| l.fast_fs);
             // SAFETY: back to the worker's own descriptor.
@@ -833,7 +738,7 @@ fn inherited_sigmask() -> u64 {
         thread_sigmask()
     } else {
         // SAFETY: non-null CURRENT is the running task.
-        unsafe { (*t).sigmask() }
+        unsafe { (*t).signals.mask() }
     }
 }
 
@@ -894,12 +799,12 @@ pub fn sleep_until(deadline_ns: u64) -> bool {
     let t = current_ptr();
     if !t.is_null() {
         // SAFETY: non-null CURRENT is the running task.
-        unsafe { (*t).clear_interrupt() };
+        unsafe { (*t).signals().clear_interrupt() };
     }
     while crate::sys::now_ns() < deadline_ns {
         suspend(Request::Sleep(deadline_ns));
         // SAFETY: as above (we are on the task again).
-        if !t.is_null() && unsafe { (*t).take_interrupt() }.is_some() {
+        if !t.is_null() && unsafe { (*t).signals().take_interrupt() }.is_some() {
             return false;
         }
     }

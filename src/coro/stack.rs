@@ -46,6 +46,23 @@ const CHUNK_BYTES: usize = 64 << 20;
 /// rest to the kernel (`MADV_DONTNEED`).
 const POOL_WARM: usize = 1024;
 
+/// Where a running coroutine's stack lies, published in its task for the
+/// SIGSEGV handler, depth checks and `pthread_getattr_np` (all zero until
+/// it first runs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bounds {
+    /// Lowest address of the region (guard or canary included).
+    pub map_start: usize,
+    /// Lowest usable address.
+    pub bottom: usize,
+    /// Highest address (exclusive).
+    pub top: usize,
+    /// A guard page lies below (else a canary).
+    pub guarded: bool,
+    /// The size as requested (page-rounded): what an overflow report names.
+    pub class: usize,
+}
+
 /// One coroutine stack. Owned by exactly one coroutine or by the pool.
 #[derive(Debug)]
 pub struct Stack {
@@ -70,6 +87,9 @@ pub struct Stack {
 unsafe impl Send for Stack {}
 
 impl Stack {
+    pub fn bounds(&self) -> Bounds {
+        Bounds { map_start: self.map_start, bottom: self.bottom, top: self.top, guarded: self.guarded, class: self.class }
+    }
     pub fn bottom(&self) -> usize {
         self.bottom
     }

@@ -123,7 +123,7 @@ pub fn create(start: usize, arg: usize, stack_size: usize, detached: bool, sigma
         task.detach_now();
     }
     if let Some(m) = sigmask {
-        task.set_sigmask(m);
+        task.signals().set_mask(m);
     }
     registry().get_or_insert_with(HashMap::new).insert(tp, task.clone());
     LIVE.fetch_add(1, Ordering::Relaxed);

@@ -217,7 +217,7 @@ impl Guard {
             // this worker's thread-locals: not the coroutine; libc serves it.
             return None;
         }
-        if task.take_preempt() {
+        if task.signals().take_preempt() {
             // The monitor asked while this coroutine was somewhere unsafe:
             // this call is a safe point.
             crate::sched::worker::note_preempted();
@@ -254,7 +254,7 @@ impl Drop for Guard {
         t.set_in_hook(false);
         // Handlers of signals that came while the hook ran (see
         // `signal::program::trampoline`) run now, outside it.
-        if t.has_pending_unblocked() {
+        if t.signals().has_pending_unblocked() {
             t.deliver_pending();
         }
     }

@@ -70,7 +70,7 @@ fn wait_loop(
     }
     let me = crate::coro::current_ptr();
     // SAFETY: inside a hook, CURRENT is the running task.
-    unsafe { (*me).clear_interrupt() };
+    unsafe { (*me).signals().clear_interrupt() };
     loop {
         let Some(list) = interest() else { return block(deadline) };
         let r = check();
@@ -79,7 +79,7 @@ fn wait_loop(
         }
         let w = reactor::wait_many(&list, deadline);
         // SAFETY: as above. poll, select and epoll_wait are never restarted.
-        if unsafe { (*me).take_interrupt() }.is_some() {
+        if unsafe { (*me).signals().take_interrupt() }.is_some() {
             crate::sys::set_errno(libc::EINTR);
             return -1;
         }

@@ -47,19 +47,19 @@ unsafe fn on_sigsuspend(real: unsafe extern "C" fn(*const libc::sigset_t) -> c_i
         // SAFETY: the caller's own argument.
         return unsafe { real(mask) };
     };
-    let old = t.sigmask();
-    t.set_sigmask(new);
-    if t.has_pending_unblocked() {
+    let old = t.signals().mask();
+    t.signals().set_mask(new);
+    if t.signals().has_pending_unblocked() {
         crate::sys::sigmask(libc::SIG_SETMASK, Some(new));
         t.deliver_pending();
         crate::sys::sigmask(libc::SIG_SETMASK, Some(old));
-        t.set_sigmask(old);
+        t.signals().set_mask(old);
         crate::sys::set_errno(libc::EINTR);
         return -1;
     }
     // SAFETY: as above.
     let r = unsafe { real(mask) };
-    t.set_sigmask(old);
+    t.signals().set_mask(old);
     r
 }
 

@@ -331,7 +331,7 @@ unsafe fn on_getattr(
         // SAFETY: the caller's own arguments.
         return unsafe { real(thread, attr) };
     };
-    let (start, bottom, top, guarded) = task.stack_bounds();
+    let crate::coro::stack::Bounds { map_start: start, bottom, top, guarded, .. } = task.stack_bounds();
     // SAFETY: the caller passes attr to initialise, as for libc. The
     // attributes are made from scratch: glibc would read the descriptor's
     // stack fields, which describe the worker's (or no) stack.
@@ -420,7 +420,7 @@ unsafe fn on_kill(_g: &Guard, real: unsafe extern "C" fn(pthread_t, c_int) -> c_
         // SAFETY: as in the straight call.
         libc::SIG_DFL => unsafe { libc::raise(sig) },
         _ => {
-            task.post_signal(sig);
+            task.signals().post(sig);
             // Runs it now if it waits (every wait tolerates a spurious wake).
             coro::unpark(&task);
             0
@@ -505,7 +505,7 @@ unsafe fn on_sigprocmask(
 fn record_mask() {
     if let Some(t) = coro::current_task() {
         let m = coro::thread_sigmask();
-        t.set_sigmask(m);
+        t.signals().set_mask(m);
         // Signals kept for it while it blocked them run now, as the kernel
         // delivers a pending signal when it is unblocked.
         t.deliver_pending();

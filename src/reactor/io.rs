@@ -58,7 +58,7 @@ impl Call {
         let me = crate::coro::current_ptr();
         if !me.is_null() {
             // SAFETY: non-null CURRENT is the running task.
-            unsafe { (*me).clear_interrupt() };
+            unsafe { (*me).signals().clear_interrupt() };
         }
         loop {
             let Some(tok) = reactor::token(self.fd) else { return blocking() };
@@ -77,7 +77,7 @@ impl Call {
             let deadline = self.deadline();
             let w = reactor::wait(tok, self.dir, deadline);
             // SAFETY: as above (we are on the task again).
-            if !me.is_null() && unsafe { (*me).take_interrupt() } == Some(false) {
+            if !me.is_null() && unsafe { (*me).signals().take_interrupt() } == Some(false) {
                 // A handler without SA_RESTART ran while we waited.
                 return fail(libc::EINTR);
             }

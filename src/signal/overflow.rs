@@ -143,7 +143,7 @@ pub enum Depth {
 /// is within `reserve` bytes of (or just below) its usable bottom.
 #[inline]
 pub fn check_depth(t: &crate::coro::Task, reserve: usize) -> Depth {
-    let (_, bottom, top, _) = t.stack_bounds();
+    let crate::coro::stack::Bounds { bottom, top, class, .. } = t.stack_bounds();
     let sp = crate::sys::stack_pointer();
     if bottom == 0 {
         return Depth::Ok;
@@ -152,7 +152,7 @@ pub fn check_depth(t: &crate::coro::Task, reserve: usize) -> Depth {
         return Depth::Foreign;
     }
     if sp < bottom + reserve {
-        report_and_abort(t.stack_size());
+        report_and_abort(class);
     }
     Depth::Ok
 }
@@ -162,9 +162,7 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     if !t.is_null() {
         // SAFETY: t is this thread's running task; its bound cells are only
         // written before it first runs.
-        let (start, bottom, _, _) = unsafe { (*t).stack_bounds() };
-        // SAFETY: as above.
-        let size = unsafe { (*t).stack_size() };
+        let crate::coro::stack::Bounds { map_start: start, bottom, class: size, .. } = unsafe { (*t).stack_bounds() };
         // SAFETY: info is the siginfo the kernel passed to this SA_SIGINFO handler.
         let fault = unsafe { (*info).si_addr() } as usize;
         // SAFETY: ctx is the ucontext the kernel passed to this handler.

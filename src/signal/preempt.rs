@@ -182,12 +182,12 @@ fn try_preempt(ctx: *mut c_void) {
     let task = unsafe { &*t };
     // SAFETY: the kernel passes a valid ucontext.
     let (ip, sp) = unsafe { crate::arch::context_ip_sp(ctx) };
-    let (_, bottom, top, _) = task.stack_bounds();
+    let crate::coro::stack::Bounds { bottom, top, .. } = task.stack_bounds();
     if !(bottom..top).contains(&sp) {
         return; // the worker loop, not the coroutine
     }
     if task.in_hook() || in_unsafe_code(ip) {
-        task.request_preempt();
+        task.signals().request_preempt();
         return;
     }
     let urg: u64 = 1 << (libc::SIGURG - 1);

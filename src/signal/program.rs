@@ -133,7 +133,7 @@ extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     // SAFETY: non-null CURRENT is the task this thread runs.
     if !fault && !t.is_null() && unsafe { (*t).in_hook() } && crate::hooks::serving() {
         // SAFETY: as above.
-        unsafe { (*t).post_signal(sig) };
+        unsafe { (*t).signals().post(sig) };
         if crate::sched::is_main_task(t) {
             // Should main suspend before the hook ends, the loop wakes it
             // at once (its handler then runs and the wait is cut short).
@@ -175,11 +175,11 @@ fn forward_to_main(sig: c_int) -> bool {
     if main.state() == crate::coro::DONE || std::ptr::eq(crate::coro::current_ptr(), std::sync::Arc::as_ptr(&main)) {
         return false;
     }
-    if main.sigmask() & (1 << (sig - 1)) != 0 {
+    if main.signals().mask() & (1 << (sig - 1)) != 0 {
         // main blocks it (as a lone main would, natively keeping it
         // pending): it waits on main until main unblocks it, rather than
         // running now on a worker thread that does not block it.
-        main.post_signal(sig);
+        main.signals().post(sig);
         return true;
     }
     if main.state() == crate::coro::RUNNING {
@@ -193,7 +193,7 @@ fn forward_to_main(sig: c_int) -> bool {
             return true;
         }
     }
-    main.post_signal(sig);
+    main.signals().post(sig);
     // Not unpark: this handler may have interrupted the runtime inside its
     // queues or locks on this very thread.
     crate::sched::wake_main_from_signal();

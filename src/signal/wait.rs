@@ -36,7 +36,7 @@ pub(crate) fn wait_signal(timed: Timed, set: *const libc::sigset_t, info: *mut s
     reactor::created(fd);
     let zero = timespec { tv_sec: 0, tv_nsec: 0 };
     let r = loop {
-        if let Some(sig) = task.take_pending_in(bits) {
+        if let Some(sig) = task.signals().take_pending_in(bits) {
             if !info.is_null() {
                 // SAFETY: the caller's siginfo; a signal the runtime held
                 // (sent to the process or to this thread) has no details.

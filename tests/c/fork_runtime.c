@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define N 100
 
@@ -31,26 +32,17 @@ static void *reader(void *arg) {
     return (void *)(long)(c == (char)i);
 }
 
-static int os_threads(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    int n = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %d", &n) == 1) break;
-    if (f) fclose(f);
-    return n;
-}
-
 // What a child does: threads, blocking reads, sleeps, joins. Returns 0 on
 // success.
 static int child_work(const char *who) {
     int (*active)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "opencoro_active");
     pthread_t t[N];
+    unsigned long long base = fd_waits_registered();
     for (long i = 0; i < N; i++) {
         if (pipe(pipes[i]) != 0) return 1;
         if (pthread_create(&t[i], NULL, reader, (void *)i) != 0) return 2;
     }
-    usleep(20000); // all readers block now
+    wait_fd_waits(base, N); // all readers block now
     int threads = os_threads();
     // Natively every reader is an OS thread; under the library they are
     // coroutines on a few workers.

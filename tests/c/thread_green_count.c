@@ -26,13 +26,13 @@ static void *worker(void *arg) {
 
 int main(void) {
     pthread_t t[N];
+    unsigned long long base = fd_waits_registered();
     for (long i = 0; i < N; i++) {
         CHECK(pipe(pipes[i]) == 0);
         CHECK(pthread_create(&t[i], NULL, worker, (void *)i) == 0);
     }
-    for (int i = 0; i < 5000 && atomic_load(&waiting) < N; i++) usleep(1000);
+    wait_fd_waits(base, N); /* every reader is inside its read() */
     CHECK(atomic_load(&waiting) == N);
-    usleep(20000); /* let the last ones reach read() */
     int n = os_threads();
     CHECK(n > 0);
     printf("threads blocked in read: %d\n", N);
