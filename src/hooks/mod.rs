@@ -260,6 +260,28 @@ impl Drop for Guard {
     }
 }
 
+/// Makes the library's own copy of libgcc's unwinder (linked in statically,
+/// see `build.rs`) ready for a C++ exception that the program throws
+/// through a `co_unwind` hook. The program's unwinder (libgcc_s) walks our
+/// frames and calls our personality routine, which calls our copy's
+/// `_Unwind_SetGR`: that copy fills its register-size table only at its own
+/// first use and aborts while the table is empty. A one-frame backtrace
+/// fills it, once.
+pub fn unwinder_ready() {
+    extern "C" {
+        fn _Unwind_Backtrace(trace: extern "C" fn(*mut libc::c_void, *mut libc::c_void) -> libc::c_int, arg: *mut libc::c_void) -> libc::c_int;
+    }
+    /// Stops the walk at its first frame (any code but `_URC_NO_REASON`).
+    extern "C" fn stop(_ctx: *mut libc::c_void, _arg: *mut libc::c_void) -> libc::c_int {
+        5 // _URC_END_OF_STACK
+    }
+    static READY: std::sync::Once = std::sync::Once::new();
+    // SAFETY: libgcc's documented entry point; the callback touches nothing.
+    READY.call_once(|| unsafe {
+        _Unwind_Backtrace(stop, std::ptr::null_mut());
+    });
+}
+
 /// A panic inside hook `name` (a bug of the runtime): one line, then an
 /// abort. Going on could repeat a side effect the hook had begun (falling
 /// back to libc's call sent a partly done write twice) or leave a
@@ -310,10 +332,11 @@ macro_rules! hooks {
     // A handler that runs the program's code, which may throw a C++
     // exception through it (pthread_once): no catch_unwind (Rust aborts on
     // a foreign exception it catches); its own code must not panic.
-    (@run co_unwind, $name:ident, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {
+    (@run co_unwind, $name:ident, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{
+        $crate::hooks::unwinder_ready();
         // SAFETY: the handler honours the libc contract the caller relies on.
         $crate::hooks::keeping_errno(|| unsafe { $handler(&$guard, $real, $($arg),*) })
-    };
+    }};
     (@run $kind:ident, $name:ident, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{
         let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
             // SAFETY: the handler honours the libc contract the caller relies on.
