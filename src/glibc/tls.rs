@@ -16,7 +16,7 @@
 //! Validated on glibc 2.36 (Debian 12), x86_64.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 thread_local! {
@@ -29,16 +29,33 @@ thread_local! {
     static LOCAL: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
 }
 
+/// The slots' offsets from the thread pointer, once the layout has found
+/// them in static TLS (0: not known; `with` then finds them). A library's
+/// `thread_local!` is reached through `__tls_get_addr` (the general-dynamic
+/// model), a call on every switch and hook; the thread pointer plus a
+/// fixed offset is what the initial-exec model would compile to.
+static CURRENT_OFF: AtomicIsize = AtomicIsize::new(0);
+static LOCAL_OFF: AtomicIsize = AtomicIsize::new(0);
+
+#[inline]
+fn slot(off: &AtomicIsize, key: &'static std::thread::LocalKey<Cell<*const ()>>) -> *const Cell<*const ()> {
+    let o = off.load(Ordering::Relaxed);
+    if o != 0 {
+        return (crate::sys::thread_pointer() as isize + o) as *const Cell<*const ()>;
+    }
+    key.with(|c| c as *const Cell<*const ()>)
+}
+
 /// The address of this thread's current-task slot (see `CURRENT`).
 #[inline]
 pub(crate) fn current_slot() -> *const Cell<*const ()> {
-    CURRENT.with(|c| c as *const Cell<*const ()>)
+    slot(&CURRENT_OFF, &CURRENT)
 }
 
 /// The address of this thread's worker-loop slot (see `CURRENT`).
 #[inline]
 pub(crate) fn local_slot() -> *const Cell<*const ()> {
-    LOCAL.with(|c| c as *const Cell<*const ()>)
+    slot(&LOCAL_OFF, &LOCAL)
 }
 
 /// Thread ids we hand out: above any real pid (PID_MAX_LIMIT is 2^22), below
@@ -127,8 +144,14 @@ pub fn layout() -> Option<&'static Layout> {
             // SAFETY: called on a thread with a real glibc descriptor (the
             // first pthread_create cannot come from a green thread).
             let l = unsafe { learn() };
-            if let Err(why) = &l {
-                crate::diag!("green threads are off ({why}); pthread_create makes OS threads (as OPENCORO_THREADS=os)");
+            match &l {
+                Ok(l) => {
+                    // In static TLS (`learn` checked): the same offsets on
+                    // every thread, green descriptors included.
+                    CURRENT_OFF.store(l.off_current, Ordering::Relaxed);
+                    LOCAL_OFF.store(l.off_local, Ordering::Relaxed);
+                }
+                Err(why) => crate::diag!("green threads are off ({why}); pthread_create makes OS threads (as OPENCORO_THREADS=os)"),
             }
             l.ok()
         })

@@ -37,7 +37,10 @@ pub struct Watch {
 impl Watch {
     #[inline]
     pub fn enter(&self) {
-        self.switches.fetch_add(1, Ordering::Relaxed);
+        // The slot's worker is the one writer: a plain increment, not a
+        // locked one (the monitor only compares the count with its last).
+        let n = self.switches.load(Ordering::Relaxed);
+        self.switches.store(n.wrapping_add(1), Ordering::Relaxed);
         self.running.store(true, Ordering::Relaxed);
         if MONITOR_IDLE.load(Ordering::Relaxed) {
             wake_monitor();
