@@ -11,7 +11,7 @@ use libc::{c_int, c_void, iovec, off_t, size_t, ssize_t};
 
 use crate::hooks::{hooks, P};
 use crate::reactor::io::{self, Call};
-use crate::reactor::Dir;
+use crate::reactor::{self, Dir};
 
 hooks! {
     co fn read(fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t => on_read;
@@ -160,7 +160,7 @@ fn read_whole(fd: c_int, total: impl FnOnce() -> usize, mut step: impl FnMut(&mu
         return r;
     }
     let total = total();
-    if r as usize >= total || !io::is_file(fd) {
+    if r as usize >= total || !reactor::is_file(fd) {
         return r;
     }
     let mut done = r as usize;

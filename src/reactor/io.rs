@@ -163,14 +163,3 @@ pub fn write_all(total: usize, fd: i32, mut step: impl FnMut(usize) -> isize) ->
     }
 }
 
-/// Is `fd` a regular file or a block device (which read short only at
-/// their end)? A raw `fstat`: the symbol may be hooked, and this runs inside
-/// a hook.
-pub fn is_file(fd: i32) -> bool {
-    // SAFETY: a zeroed stat is a valid out-buffer for fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid out-pointer of the right type.
-    let r = unsafe { crate::sys::syscall6(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0, 0, 0, 0) };
-    let kind = st.st_mode & libc::S_IFMT;
-    r == 0 && (kind == libc::S_IFREG || kind == libc::S_IFBLK)
-}

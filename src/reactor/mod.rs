@@ -126,6 +126,10 @@ struct Entry {
     /// `registered` list is exact. Otherwise (an fd of unknown origin, or one
     /// whose close we may have missed) each wait re-checks its registration.
     trusted: AtomicBool,
+    /// What kind of file it is, once asked: `(gen << 2) | k`, k 1 = a
+    /// regular file or block device, 2 = anything else; valid while `gen`
+    /// is unchanged and the fd is trusted (0: unknown).
+    kind: AtomicU64,
     inner: Mutex<Inner>,
 }
 
@@ -241,6 +245,33 @@ pub fn user_nonblocking(fd: i32) -> bool {
     nb
 }
 
+/// Is `fd` a regular file or a block device? Cached for a
+/// trusted fd: a read that returns less than asked asks this every time,
+/// and on a socket that was one `fstat` per read.
+pub fn is_file(fd: i32) -> bool {
+    let Some(e) = entry(fd).filter(|e| e.trusted.load(Ordering::Relaxed)) else { return fstat_is_file(fd) };
+    let gen = u64::from(e.gen.load(Ordering::Acquire));
+    let v = e.kind.load(Ordering::Relaxed);
+    if v != 0 && v >> 2 == gen {
+        return v & 3 == 1;
+    }
+    let file = fstat_is_file(fd);
+    e.kind.store((gen << 2) | if file { 1 } else { 2 }, Ordering::Relaxed);
+    file
+}
+
+/// Is `fd` a regular file or a block device (which read short only at
+/// their end)? A raw `fstat`: the symbol may be hooked, and this runs inside
+/// a hook.
+fn fstat_is_file(fd: i32) -> bool {
+    // SAFETY: a zeroed stat is a valid out-buffer for fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer of the right type.
+    let r = unsafe { crate::sys::syscall6(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0, 0, 0, 0) };
+    let kind = st.st_mode & libc::S_IFMT;
+    r == 0 && (kind == libc::S_IFREG || kind == libc::S_IFBLK)
+}
+
 fn fd_nonblocking(fd: i32) -> bool {
     // SAFETY: F_GETFL only reads the flags (a raw call: the fcntl symbol is
     // our own hook).
@@ -297,6 +328,7 @@ pub fn flags_changed() {
 }
 
 fn forget_cache(e: &Entry) {
+    e.kind.store(0, Ordering::Relaxed);
     e.nonblock.store(0, Ordering::Relaxed);
     e.timeouts_epoch.store(0, Ordering::Release);
 }

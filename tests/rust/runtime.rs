@@ -145,3 +145,44 @@ fn carved_stack_overflow_damages_the_canary() {
     unsafe { ((s.bottom() - 8) as *mut u64).write_volatile(0xdead) };
     assert!(!stack::canary_intact(s.bottom()));
 }
+
+/// A read that returns less than it asked for asks whether the fd is a
+/// regular file (which reads short only at its end). The answer is kept
+/// in the fd's entry while the fd is one whose creation the reactor saw:
+/// on a socket that question was one `fstat` per read. Shown here by an
+/// fd number that a raw `dup2` (which the reactor cannot see) turns from a
+/// file into a pipe: the kept answer stands until the reactor hears of a
+/// new fd of that number; an fd of unknown origin is asked every time.
+#[test]
+fn fd_kind_is_kept_for_known_fds() {
+    use opencoro::reactor;
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open("/proc/self/exe").unwrap();
+    let fd = file.as_raw_fd();
+    let mut p = [0; 2];
+    // SAFETY: a valid array for the two fds.
+    assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+    let raw_dup2 = |from: i32, to: i32| {
+        // SAFETY: both fds are this test's own.
+        assert_eq!(unsafe { libc::syscall(libc::SYS_dup2, from, to) }, to as libc::c_long);
+    };
+    let file2 = std::fs::File::open("/proc/self/exe").unwrap();
+    assert!(reactor::is_file(fd), "a regular file (its entry exists from here)");
+    reactor::created(fd);
+    assert!(reactor::is_file(fd), "a regular file");
+    raw_dup2(p[0], fd);
+    assert!(reactor::is_file(fd), "kept: no fstat for a known fd");
+    reactor::created(fd);
+    assert!(!reactor::is_file(fd), "a new fd of that number is asked again");
+    // Of unknown origin (its close was not seen): asked every time.
+    reactor::closed(fd);
+    raw_dup2(file2.as_raw_fd(), fd);
+    assert!(reactor::is_file(fd));
+    raw_dup2(p[1], fd);
+    assert!(!reactor::is_file(fd));
+    // SAFETY: the pipe's fds are this test's own.
+    unsafe {
+        libc::close(p[0]);
+        libc::close(p[1]);
+    }
+}
