@@ -56,8 +56,21 @@ fn exports(src: &str, names: &mut Vec<String>) {
     }
 }
 
+/// The commit the library is built from (`opencoro_version`), or
+/// "unknown" outside a git checkout.
+fn commit(root: &Path) -> String {
+    for f in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
+        if root.join(f).exists() {
+            println!("cargo:rerun-if-changed={}", root.join(f).display());
+        }
+    }
+    let out = std::process::Command::new("git").args(["rev-parse", "--short=7", "HEAD"]).current_dir(root).output();
+    out.ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).filter(|c| !c.is_empty()).unwrap_or_else(|| "unknown".into())
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!("cargo:rustc-env=OPENCORO_COMMIT={}", commit(root));
     let hooks = root.join("src/hooks");
     let capi = root.join("src/capi.rs");
     println!("cargo:rerun-if-changed={}", hooks.display());

@@ -11,6 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of the library this header belongs to (opencoro_version()
+ * says which library a program runs with). */
+#define OPENCORO_VERSION_MAJOR 0
+#define OPENCORO_VERSION_MINOR 1
+#define OPENCORO_VERSION_PATCH 0
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -37,6 +43,9 @@ void opencoro_yield(void);
 
 /* 1 when called from a runtime coroutine, else 0. */
 int opencoro_active(void);
+
+/* The library's version and commit, such as "0.1.0 (commit abc1234)". */
+const char *opencoro_version(void);
 
 /* Statistics (also printed at exit with OPENCORO_STATS=1). */
 typedef struct opencoro_stats_totals {

@@ -215,6 +215,28 @@ launcher launcher_status '' 3 sh -c 'exit 3'
 launcher launcher_signal '' 143 sh -c 'kill -TERM $$'
 launcher launcher_loaded 'loaded' 0 sh -c 'grep -q libopencoro /proc/$$/maps && echo loaded'
 launcher launcher_usage '' 2
+launcher launcher_missing '' 127 no-such-program-here
+launcher launcher_missing_path '' 127 ./no/such/program
+launcher launcher_not_executable '' 126 /etc/passwd
+launcher launcher_bad_option '' 2 --no-such-option true
+launcher launcher_option_workers '3 1 os' 0 -w 3 --stats --os-threads -- sh -c 'echo $OPENCORO_WORKERS $OPENCORO_STATS $OPENCORO_THREADS'
+launcher launcher_option_end 'x' 0 -- printf x
+# --help: the options, then every switch of the library's table with its
+# default; --version: the library's version and commit
+launcher_grep() { # launcher_grep NAME EXTENDED-REGEX ARGS...: exit 0, stdout matches
+    local name=$1 re=$2; shift 2
+    wanted "$name" || return 0
+    local got rc
+    got=$(cd "$WORK" && timeout -k 5 20 "$ROOT/preload/opencoro" "$@" 2>&1); rc=$?
+    if [ "$rc" != 0 ]; then echo "FAIL $name: exit status $rc"
+    elif ! printf '%s\n' "$got" | grep -Eq "$re"; then echo "FAIL $name: no line matches '$re' in: $(printf '%s' "$got" | head -c 300)"
+    else echo "PASS $name"; fi
+}
+launcher_grep launcher_help '^  OPENCORO_WORKERS +.*\(default: CPUs in the affinity mask\)$' --help
+launcher_grep launcher_help_options '^  -w, --workers N' -h
+launcher_grep launcher_version '^opencoro [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7}|unknown)\)$' --version
+# a misspelled switch gets one line (it would be ignored without a word)
+launcher_grep launcher_misspelled_switch '^opencoro: OPENCORO_WORKRS is not a switch of opencoro; did you mean OPENCORO_WORKERS\?' env OPENCORO_WORKRS=2 true
 
 # --- programs built here
 if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then

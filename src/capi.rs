@@ -100,6 +100,15 @@ pub extern "C" fn opencoro_active() -> c_int {
     c_int::from(coro::in_coroutine())
 }
 
+/// The library's version and commit, as `"0.1.0 (commit abc1234)"`: a
+/// static string (`OPENCORO_VERSION_*` in the header name the version a
+/// program was compiled against).
+#[no_mangle]
+pub extern "C" fn opencoro_version() -> *const std::ffi::c_char {
+    static V: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+    V.get_or_init(|| std::ffi::CString::new(crate::config::version()).unwrap_or_default()).as_ptr()
+}
+
 /// Copies the process-wide figures into `*totals` (if not NULL) and the
 /// counters of the first `n` worker slots into `workers[0..n]` (if not
 /// NULL). Returns the number of slots (workers, then spares); 0 before the

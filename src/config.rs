@@ -76,6 +76,92 @@ pub struct Config {
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
 
+/// Every environment variable the library or its launcher reads: name,
+/// default, what it does. One table for the launcher's `--help`
+/// (`OPENCORO_PRINT=switches`) and for the check of misspelled names; the
+/// README's table says the same at more length.
+pub const SWITCHES: &[(&str, &str, &str)] = &[
+    ("OPENCORO", "1", "0 turns the runtime off: main runs as without the library, every hook calls libc directly"),
+    ("OPENCORO_WORKERS", "CPUs in the affinity mask", "worker threads (1 to 1024); the main thread is worker 0"),
+    ("OPENCORO_STACK_SIZE", "256K", "stack of a coroutine spawned with size 0 (16K to 4G); also the least for main's"),
+    ("OPENCORO_GUARDED_STACKS", "vm.max_map_count / 4", "how many stacks get a guard region of their own"),
+    ("OPENCORO_BLOCKING_THREADS", "1024", "most threads of the pool for regular-file I/O, fsync, open (1 to 65536)"),
+    ("OPENCORO_THREADS", "green", "os makes pthread_create start real OS threads"),
+    ("OPENCORO_PREEMPT", "1", "0 turns preemption off (no monitor thread, no SIGURG handler)"),
+    ("OPENCORO_SLICE_MS", "10", "how long a coroutine may run while others wait (1 to 10000 ms)"),
+    ("OPENCORO_HANDOFF_MS", "20", "how long a worker may sit in an unconverted call before a spare stands in (1 to 60000 ms)"),
+    ("OPENCORO_MAX_THREADS", "workers + 8", "workers plus spare threads for hand-off"),
+    ("OPENCORO_LISTEN_BACKLOG", "128", "the least backlog listen passes to the kernel (0 keeps the program's own)"),
+    ("OPENCORO_LOG", "off", "debug traces start-up and scheduling decisions to stderr"),
+    ("OPENCORO_STATS", "0", "1 prints the runtime's statistics to stderr at exit"),
+    ("OPENCORO_SPAWN_OWN_TLS", "1", "0: C API coroutines share their worker's thread-locals and stay on it"),
+    ("OPENCORO_WARN_OS_THREADS", "0", "1 prints a line for each pthread_create that makes an OS thread"),
+    ("OPENCORO_INHERIT", "1", "0 takes the library out of LD_PRELOAD: programs this one runs do not get it"),
+    ("OPENCORO_PRINT", "unset", "switches or version: print that to stdout at start-up and exit 0 (the launcher's --help, --version)"),
+    ("OPENCORO_LIB", "beside the launcher", "the library the launcher preloads (read by the launcher only)"),
+];
+
+/// The library's version and the commit it was built from.
+pub fn version() -> &'static str {
+    concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OPENCORO_COMMIT"), ")")
+}
+
+/// `OPENCORO_PRINT`: prints the switch table or the version to stdout and
+/// ends the process (status 0) before the program starts; anything else
+/// set there is one warning line.
+fn print_and_exit(what: &str) {
+    let text = match what {
+        "switches" => {
+            let mut t = String::new();
+            for (name, default, doc) in SWITCHES {
+                t.push_str(&format!("  {name:<26} {doc} (default: {default})\n"));
+            }
+            t
+        }
+        "version" => format!("opencoro {}\n", version()),
+        other => {
+            crate::diag!("OPENCORO_PRINT={other:?} is not valid (expected `switches` or `version`); ignored");
+            return;
+        }
+    };
+    // SAFETY: a plain write of our own buffer to fd 1, then _exit: nothing
+    // of the program has run yet.
+    unsafe {
+        libc::write(1, text.as_ptr().cast(), text.len());
+        libc::_exit(0);
+    }
+}
+
+/// One line for each `OPENCORO_*` variable in the environment that is no
+/// switch but within two edits of one (a misspelling would otherwise be
+/// ignored without a word); names further off are someone else's.
+fn warn_misspelled(names: impl Iterator<Item = String>) {
+    for name in names.filter(|n| n.starts_with("OPENCORO")) {
+        if SWITCHES.iter().any(|(s, _, _)| *s == name) {
+            continue;
+        }
+        if let Some((near, _, _)) = SWITCHES.iter().find(|(s, _, _)| edits(s, &name) <= 2) {
+            crate::diag!("{name} is not a switch of opencoro; did you mean {near}? (it is ignored)");
+        }
+    }
+}
+
+/// The edit distance of two ASCII names (insertions, deletions, changes).
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut diag = row[0];
+        row[0] = i;
+        for j in 1..=b.len() {
+            let up = row[j];
+            row[j] = (up + 1).min(row[j - 1] + 1).min(diag + usize::from(a[i - 1] != b[j - 1]));
+            diag = up;
+        }
+    }
+    row[b.len()]
+}
+
 /// Set by the library's constructor once the configuration has been read
 /// and the layers are wired, when the runtime is on (the hooks call
 /// straight through until then: the configuration itself opens files).
@@ -101,8 +187,15 @@ pub fn init() -> &'static Config {
         // In secure-execution mode (setuid or setgid, file capabilities)
         // the environment is the invoking user's, not the program's owner's:
         // the switches keep their defaults, as glibc ignores `MALLOC_*`.
-        let c = from_env(|k| if secure_execution() { None } else { std::env::var(k).ok() });
+        let secure = secure_execution();
+        let c = from_env(|k| if secure { None } else { std::env::var(k).ok() });
         crate::log::DEBUG.store(c.debug, core::sync::atomic::Ordering::Relaxed);
+        if !secure {
+            if let Ok(what) = std::env::var("OPENCORO_PRINT") {
+                print_and_exit(&what);
+            }
+            warn_misspelled(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
+        }
         crate::debug!(
             "config: workers={} stack_size={} guarded_stacks={:?} enabled={}",
             c.workers,
@@ -279,6 +372,12 @@ mod tests {
         assert_eq!(parse_size("8M"), Some(8 << 20));
         assert_eq!(parse_size("x"), None);
         assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn misspellings_are_near_a_switch() {
+        assert_eq!(edits("OPENCORO_WORKERS", "OPENCORO_WORKRS"), 1);
+        assert_eq!(edits("OPENCORO_LOG", "OPENCORO_ROOT"), 3);
     }
 
     #[test]
