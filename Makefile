@@ -3,12 +3,18 @@ CARGO   ?= cargo
 LIB     := target/release/libopencoro.so
 BUILD   := target/opencoro
 
-.PHONY: all lib demo check compat test-rust test-c test-programs bench bench-threads bench-preempt bench-accept bench-startup bench-peers clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+libdir  := $(DESTDIR)$(PREFIX)/lib
+
+.PHONY: install uninstall all lib demo check compat test-rust test-c test-programs bench bench-threads bench-preempt bench-accept bench-startup bench-peers clean
 
 all: lib
 
 lib:
 	$(CARGO) build --release
+	@ln -sf libopencoro.so target/release/libopencoro.so.0
 
 $(LIB): lib
 
@@ -54,3 +60,24 @@ bench-peers: lib
 
 clean:
 	$(CARGO) clean
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the library (SONAME
+# libopencoro.so.0, with the usual links), the launcher, the header, a
+# pkg-config file, the launcher's man page and the licences.
+install: lib
+	install -d $(libdir)/pkgconfig $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/opencoro
+	install -m 755 $(LIB) $(libdir)/libopencoro.so.$(VERSION)
+	ln -sf libopencoro.so.$(VERSION) $(libdir)/libopencoro.so.0
+	ln -sf libopencoro.so.0 $(libdir)/libopencoro.so
+	install -m 755 preload/opencoro $(DESTDIR)$(PREFIX)/bin/opencoro
+	install -m 644 preload/opencoro.h $(DESTDIR)$(PREFIX)/include/opencoro.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' preload/opencoro.pc.in > $(libdir)/pkgconfig/opencoro.pc
+	scripts/make-man.sh $(LIB) $(VERSION) > $(DESTDIR)$(PREFIX)/share/man/man1/opencoro.1
+	install -m 644 LICENSE-MIT LICENSE-APACHE README.md $(DESTDIR)$(PREFIX)/share/doc/opencoro/
+
+uninstall:
+	rm -f $(libdir)/libopencoro.so.$(VERSION) $(libdir)/libopencoro.so.0 $(libdir)/libopencoro.so \
+		$(libdir)/pkgconfig/opencoro.pc $(DESTDIR)$(PREFIX)/bin/opencoro \
+		$(DESTDIR)$(PREFIX)/include/opencoro.h $(DESTDIR)$(PREFIX)/share/man/man1/opencoro.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/opencoro

@@ -103,6 +103,9 @@ fn main() {
     let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("opencoro.map");
     fs::write(&out, map).expect("writing the export list");
     println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", out.display());
+    // The name programs linked with -lopencoro record (make install adds
+    // the libopencoro.so.0 link; the Makefile's `lib` does in the build).
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libopencoro.so.0");
     // The unwinder from libgcc's static archive, found before std's
     // `-lgcc_s`: the library then needs no libgcc_s.so.1, whose loading
     // and CPU probing cost every process that inherits the preload about

@@ -52,7 +52,7 @@ fi
 # scripts/compat: the compatibility suite (its SKIP lines, for a program
 # that cannot be installed, are counted apart; its own closing line is left
 # out, the one below counts its lines)
-for spec in scripts/check-exports.sh:1 scripts/run-c-tests.sh:166 scripts/run-programs.sh:46 scripts/compat:28; do
+for spec in scripts/check-exports.sh:1 scripts/check-install.sh:6 scripts/run-c-tests.sh:166 scripts/run-programs.sh:46 scripts/compat:28; do
     runner=${spec%:*} min=${spec##*:}
     echo "== $runner"
     if [ ! -x "$runner" ]; then

@@ -148,6 +148,8 @@ for src in "${tests[@]}"; do
     esac
     cmd+=(-MMD -MF "$exe.d" -o "$exe" "$src" -Ipreload -pthread -ldl)
     if [ "$link" = yes ]; then
+        # the library's SONAME is libopencoro.so.0 (`make lib` links it too)
+        [ -e "$LIBDIR/libopencoro.so.0" ] || ln -sf libopencoro.so "$LIBDIR/libopencoro.so.0"
         cmd+=(-L"$LIBDIR" -lopencoro -Wl,-rpath,"$LIBDIR")
     fi
     stale=no
