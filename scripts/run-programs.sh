@@ -238,6 +238,38 @@ launcher_grep launcher_version '^opencoro [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a
 # a misspelled switch gets one line (it would be ignored without a word)
 launcher_grep launcher_misspelled_switch '^opencoro: OPENCORO_WORKRS is not a switch of opencoro; did you mean OPENCORO_WORKERS\?' env OPENCORO_WORKRS=2 true
 
+# --- statistics that reach the user: OPENCORO_STATS for a program that
+# closes stderr before it exits (coreutils do), naming pid and program; the
+# JSON form; and periodic reports.
+stats_run() { # stats_run ENV... -- CMD...: prints the run's stderr
+    local envs=()
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
+    (cd "$WORK" && timeout -k 5 20 env "${envs[@]}" LD_PRELOAD="$LIB" "$@" 2>&1 >/dev/null)
+}
+if wanted stats_closed_stderr; then
+    err=$(stats_run OPENCORO_STATS=1 -- /bin/echo hi)
+    if printf '%s\n' "$err" | grep -Eq '^opencoro: stats: pid [0-9]+ \(echo\): [0-9]+ workers'; then echo "PASS stats_closed_stderr"
+    else echo "FAIL stats_closed_stderr: no report from /bin/echo (it closes stderr at exit): '$err'"; fi
+fi
+if wanted stats_json; then
+    err=$(stats_run OPENCORO_STATS=1 OPENCORO_STATS_FORMAT=json -- /bin/echo hi)
+    if printf '%s\n' "$err" | python3 -c '
+import json, sys
+lines = [l for l in sys.stdin.read().splitlines() if l.strip()]
+assert len(lines) == 1, lines
+r = json.loads(lines[0])
+assert r["program"] == "echo" and r["pid"] > 0 and r["workers"] >= 1, r
+assert {"live_coroutines", "peak_live_coroutines", "blocking_pool_calls", "time"} <= r.keys(), r
+assert r["slots"] and "switches" in r["slots"][0], r' 2>/dev/null; then echo "PASS stats_json"
+    else echo "FAIL stats_json: '$err'"; fi
+fi
+if wanted stats_periodic; then
+    err=$(stats_run OPENCORO_STATS=200ms -- sleep 1.1)
+    n=$(printf '%s\n' "$err" | grep -c '^opencoro: stats: pid [0-9]* (sleep):')
+    if [ "$n" -ge 4 ]; then echo "PASS stats_periodic"
+    else echo "FAIL stats_periodic: $n reports in 1.1 s at 200 ms (at least 4 expected): '$(printf '%s' "$err" | head -c 300)'"; fi
+fi
+
 # --- programs built here
 if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then
     check cxx_sleep_for 0 "'$BUILD/cxx_sleep_for'"

@@ -59,6 +59,11 @@ pub struct Config {
     pub inherit: bool,
     /// `OPENCORO_STATS=1`: print the runtime's statistics at exit.
     pub stats: bool,
+    /// `OPENCORO_STATS=<interval>` (`1s`, `500ms`): also every so many
+    /// milliseconds (0: only at exit).
+    pub stats_every_ms: u64,
+    /// `OPENCORO_STATS_FORMAT=json`: each report is one JSON object a line.
+    pub stats_json: bool,
     /// `OPENCORO_WARN_OS_THREADS`: one line for each `pthread_create` of a
     /// coroutine that makes an OS thread, with the reason (the test suites
     /// set it, so that a silent fallback fails them).
@@ -93,7 +98,8 @@ pub const SWITCHES: &[(&str, &str, &str)] = &[
     ("OPENCORO_MAX_THREADS", "workers + 8", "workers plus spare threads for hand-off"),
     ("OPENCORO_LISTEN_BACKLOG", "128", "the least backlog listen passes to the kernel (0 keeps the program's own)"),
     ("OPENCORO_LOG", "off", "debug traces start-up and scheduling decisions to stderr"),
-    ("OPENCORO_STATS", "0", "1 prints the runtime's statistics to stderr at exit"),
+    ("OPENCORO_STATS", "0", "1 prints the runtime's statistics to stderr at exit; an interval (1s, 500ms) also every so often"),
+    ("OPENCORO_STATS_FORMAT", "text", "json: each statistics report is one JSON object a line"),
     ("OPENCORO_SPAWN_OWN_TLS", "1", "0: C API coroutines share their worker's thread-locals and stay on it"),
     ("OPENCORO_WARN_OS_THREADS", "0", "1 prints a line for each pthread_create that makes an OS thread"),
     ("OPENCORO_INHERIT", "1", "0 takes the library out of LD_PRELOAD: programs this one runs do not get it"),
@@ -258,7 +264,16 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         s.parse::<usize>().ok().filter(|&n| (workers..=workers + 1024).contains(&n))
     }, "a whole number, at least OPENCORO_WORKERS");
     let inherit = parse_switch(&var, "OPENCORO_INHERIT", true);
-    let stats = parse_switch(&var, "OPENCORO_STATS", false);
+    let stats_every_ms = parse(&var, "OPENCORO_STATS", 0u64, |s| match s {
+        "1" | "on" | "0" | "off" => Some(0),
+        _ => parse_interval_ms(s),
+    }, "0, 1, or an interval such as 1s or 500ms");
+    let stats = stats_every_ms > 0 || matches!(var("OPENCORO_STATS").as_deref().map(str::trim), Some("1" | "on"));
+    let stats_json = parse(&var, "OPENCORO_STATS_FORMAT", false, |s| match s {
+        "json" => Some(true),
+        "text" | "" => Some(false),
+        _ => None,
+    }, "`text` or `json`");
     let warn_os_threads = parse_switch(&var, "OPENCORO_WARN_OS_THREADS", false);
     let spawn_own_tls = parse_switch(&var, "OPENCORO_SPAWN_OWN_TLS", true);
     let listen_backlog = parse(&var, "OPENCORO_LISTEN_BACKLOG", 128, |s| s.parse::<i32>().ok().filter(|&n| (0..=65_535).contains(&n)), "a whole number from 0 to 65535");
@@ -276,6 +291,8 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         enabled,
         inherit,
         stats,
+        stats_every_ms,
+        stats_json,
         warn_os_threads,
         spawn_own_tls,
         listen_backlog,
@@ -308,6 +325,20 @@ fn parse<T: Copy + std::fmt::Display>(
             }
         },
     }
+}
+
+/// Parses an interval of 10 ms to a day: `250ms`, `1s`, `2m`.
+pub fn parse_interval_ms(s: &str) -> Option<u64> {
+    let (digits, mult) = if let Some(d) = s.strip_suffix("ms") {
+        (d, 1)
+    } else if let Some(d) = s.strip_suffix('s') {
+        (d, 1000)
+    } else if let Some(d) = s.strip_suffix('m') {
+        (d, 60_000)
+    } else {
+        return None;
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(mult).filter(|ms| (10..=86_400_000).contains(ms))
 }
 
 /// Parses `4096`, `64K`, `8M`, `1G` (binary units, case-insensitive).
@@ -372,6 +403,18 @@ mod tests {
         assert_eq!(parse_size("8M"), Some(8 << 20));
         assert_eq!(parse_size("x"), None);
         assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn stats_take_an_interval() {
+        let c = |v: &str| {
+            let v = v.to_string();
+            from_env(move |k| (k == "OPENCORO_STATS").then(|| v.clone()))
+        };
+        assert_eq!((c("1").stats, c("1").stats_every_ms), (true, 0));
+        assert_eq!((c("0").stats, c("250ms").stats_every_ms, c("2s").stats_every_ms), (false, 250, 2000));
+        assert!(!c("fast").stats, "a bad value keeps the default (off)");
+        assert_eq!(parse_interval_ms("5ms"), None, "below 10 ms");
     }
 
     #[test]

@@ -54,7 +54,7 @@ fn opencoro_init() {
     sched::set_dispatch(reactor::dispatch);
     let cfg = config::init();
     if cfg.stats {
-        stats::report::print_at_exit();
+        stats::report::start(cfg);
     }
     if !cfg.inherit {
         preload_env::remove_self();

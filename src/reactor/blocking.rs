@@ -60,6 +60,7 @@ fn pool() -> &'static Pool {
 /// a coroutine.
 pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
     let Some(task) = coro::current_task() else { return call() };
+    crate::stats::blocking_call();
     crate::stats::emit(crate::stats::Event::Blocking, Arc::as_ptr(&task).cast());
     // SAFETY: erases the borrow's lifetime; the job (and so the pointer) is
     // used only until `done`, and we do not return before that.

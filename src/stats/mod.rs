@@ -39,6 +39,19 @@ pub fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Calls sent to the blocking pool (`reactor::blocking`).
+static BLOCKING_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// A call went to the blocking pool.
+pub fn blocking_call() {
+    BLOCKING_CALLS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Calls sent to the blocking pool so far.
+pub fn blocking_calls() -> u64 {
+    BLOCKING_CALLS.load(Ordering::Relaxed)
+}
+
 static PEAK_LIVE: AtomicUsize = AtomicUsize::new(0);
 static STACK_BYTES: AtomicUsize = AtomicUsize::new(0);
 static PEAK_STACK_BYTES: AtomicUsize = AtomicUsize::new(0);

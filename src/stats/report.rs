@@ -59,13 +59,75 @@ pub fn totals() -> CTotals {
     }
 }
 
-/// `OPENCORO_STATS=1`: prints the figures when the process exits.
-pub(crate) fn print_at_exit() {
+/// Where the reports go: a private duplicate of stderr made at start-up
+/// (coreutils and many programs close stderr before they exit, and the
+/// report at exit then went nowhere), or stderr itself.
+static OUT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(2);
+
+/// `OPENCORO_STATS`: reports at exit, and every `stats_every_ms` if set
+/// (from a thread of its own, `opencoro-stats`). Called by the library's
+/// constructor, before the hooks serve (so the thread is a plain one).
+pub(crate) fn start(cfg: &crate::config::Config) {
+    // SAFETY: F_DUPFD_CLOEXEC of stderr; the copy is moved up among the
+    // runtime's own fds, which the program's close cannot take.
+    let dup = unsafe { crate::sys::syscall6(libc::SYS_fcntl, 2, libc::F_DUPFD_CLOEXEC as usize, 3, 0, 0, 0) };
+    if dup >= 0 {
+        if let Ok(fd) = crate::reactor::poller::place_high(dup as i32) {
+            OUT.store(fd, Ordering::Relaxed);
+        }
+    }
     extern "C" fn at_exit() {
         print();
     }
     // SAFETY: registers a plain function.
     unsafe { libc::atexit(at_exit) };
+    let every = cfg.stats_every_ms;
+    if every > 0 {
+        let spawned = std::thread::Builder::new().name("opencoro-stats".into()).spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(every));
+            print();
+        });
+        if spawned.is_err() {
+            crate::diag!("cannot start the thread for OPENCORO_STATS={every}ms; the statistics come at exit only");
+        }
+    }
+}
+
+/// The program's short name (`program_invocation_short_name`).
+fn program() -> String {
+    extern "C" {
+        static program_invocation_short_name: *const libc::c_char;
+    }
+    // SAFETY: glibc sets it before any constructor runs; a C string.
+    let p = unsafe { program_invocation_short_name };
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: as above.
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// One line to the report's fd.
+fn line(text: &str) {
+    let mut s = String::with_capacity(text.len() + 1);
+    s.push_str(text);
+    s.push('\n');
+    crate::sys::raw_write_all(OUT.load(Ordering::Relaxed), s.as_bytes());
+}
+
+/// A JSON string literal.
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
 }
 
 fn print() {
@@ -73,24 +135,49 @@ fn print() {
         return; // nothing ran on the runtime
     }
     let t = totals();
-    crate::log::emit(format_args!(
-        "stats: {} workers; coroutines live {}, peak {}; stack memory reserved {} KiB, peak {} KiB",
+    let pid = std::process::id();
+    let prog = program();
+    let slots: Vec<(usize, CWorkerStats)> =
+        (0..t.slots as usize).map(|i| (i, worker(i))).filter(|(i, w)| *i < t.workers as usize || w.switches != 0).collect();
+    if crate::config::get().stats_json {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        let per: Vec<String> = slots
+            .iter()
+            .map(|(i, w)| {
+                format!(
+                    "{{\"slot\":{i},\"kind\":\"{}\",\"coroutines_run\":{},\"switches\":{},\"steals\":{},\"preemptions\":{},\"handoffs\":{},\"reactor_waits\":{},\"timers_fired\":{}}}",
+                    if *i < t.workers as usize { "worker" } else { "spare" },
+                    w.coroutines_run, w.switches, w.steals, w.preemptions, w.handoffs, w.reactor_waits, w.timers_fired
+                )
+            })
+            .collect();
+        line(&format!(
+            "{{\"pid\":{pid},\"program\":{},\"time\":{now:.3},\"workers\":{},\"live_coroutines\":{},\"peak_live_coroutines\":{},\"stack_bytes\":{},\"peak_stack_bytes\":{},\"blocking_pool_calls\":{},\"slots\":[{}]}}",
+            json_str(&prog),
+            t.workers,
+            t.live_coroutines,
+            t.peak_live_coroutines,
+            t.stack_bytes,
+            t.peak_stack_bytes,
+            super::blocking_calls(),
+            per.join(",")
+        ));
+        return;
+    }
+    line(&format!(
+        "opencoro: stats: pid {pid} ({prog}): {} workers; coroutines live {}, peak {}; stack memory reserved {} KiB, peak {} KiB; calls sent to the blocking pool {}",
         t.workers,
         t.live_coroutines,
         t.peak_live_coroutines,
         t.stack_bytes / 1024,
-        t.peak_stack_bytes / 1024
+        t.peak_stack_bytes / 1024,
+        super::blocking_calls()
     ));
-    for i in 0..t.slots as usize {
-        let w = worker(i);
-        if i >= t.workers as usize && w.switches == 0 {
-            continue; // a spare never used
-        }
+    for (i, w) in slots {
         let kind = if i < t.workers as usize { "worker" } else { "spare" };
-        crate::log::emit(format_args!(
-            "stats: {kind} {i}: coroutines run {}, switches {}, steals {}, preemptions {}, hand-offs {}, reactor waits {}, timers fired {}",
+        line(&format!(
+            "opencoro: stats: pid {pid}: {kind} {i}: coroutines run {}, switches {}, steals {}, preemptions {}, hand-offs {}, reactor waits {}, timers fired {}",
             w.coroutines_run, w.switches, w.steals, w.preemptions, w.handoffs, w.reactor_waits, w.timers_fired
         ));
     }
 }
-

@@ -4,9 +4,9 @@
 // completions; opencoro_stats counts what ran; removing the listener stops
 // the calls. OPENCORO_STATS=1 prints the counters at exit.
 // env: OPENCORO_STATS=1
-// expect-stderr: opencoro: stats: 2 workers; coroutines live
-// expect-stderr: opencoro: stats: worker 0: coroutines run
-// expect-stderr: opencoro: stats: worker 1: coroutines run
+// expect-stderr: (stats_listener): 2 workers; coroutines live
+// expect-stderr: : worker 0: coroutines run
+// expect-stderr: : worker 1: coroutines run
 // env: OPENCORO_WORKERS=2
 #include <fcntl.h>
 #include <pthread.h>
