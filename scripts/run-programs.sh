@@ -232,7 +232,7 @@ launcher_grep() { # launcher_grep NAME EXTENDED-REGEX ARGS...: exit 0, stdout ma
     elif ! printf '%s\n' "$got" | grep -Eq "$re"; then echo "FAIL $name: no line matches '$re' in: $(printf '%s' "$got" | head -c 300)"
     else echo "PASS $name"; fi
 }
-launcher_grep launcher_help '^  OPENCORO_WORKERS +.*\(default: CPUs in the affinity mask\)$' --help
+launcher_grep launcher_help '^  OPENCORO_WORKERS +.*\(default: CPUs in the affinity mask, or the cgroup quota if lower\)$' --help
 launcher_grep launcher_help_options '^  -w, --workers N' -h
 launcher_grep launcher_version '^opencoro [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7}|unknown)\)$' --version
 # a misspelled switch gets one line (it would be ignored without a word)

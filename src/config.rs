@@ -23,8 +23,8 @@ pub const MIN_STACK_SIZE: usize = 16 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `OPENCORO_WORKERS`: number of worker threads (default: CPUs in the
-    /// affinity mask).
+    /// `OPENCORO_WORKERS`: number of worker threads (default:
+    /// [`default_workers`]).
     pub workers: usize,
     /// `OPENCORO_STACK_SIZE`: default coroutine stack size in bytes.
     pub stack_size: usize,
@@ -87,7 +87,7 @@ static CONFIG: OnceLock<Config> = OnceLock::new();
 /// README's table says the same at more length.
 pub const SWITCHES: &[(&str, &str, &str)] = &[
     ("OPENCORO", "1", "0 turns the runtime off: main runs as without the library, every hook calls libc directly"),
-    ("OPENCORO_WORKERS", "CPUs in the affinity mask", "worker threads (1 to 1024); the main thread is worker 0"),
+    ("OPENCORO_WORKERS", "CPUs in the affinity mask, or the cgroup quota if lower", "worker threads (1 to 1024); the main thread is worker 0"),
     ("OPENCORO_STACK_SIZE", "256K", "stack of a coroutine spawned with size 0 (16K to 4G); also the least for main's"),
     ("OPENCORO_GUARDED_STACKS", "vm.max_map_count / 4", "how many stacks get a guard region of their own"),
     ("OPENCORO_BLOCKING_THREADS", "1024", "most threads of the pool for regular-file I/O, fsync, open (1 to 65536)"),
@@ -235,7 +235,10 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     // limit goes to them, so that the program keeps its fds (a count the
     // limit cannot hold is refused here, not met later as an abort).
     let fd_room = (crate::sys::nofile().map_or(usize::MAX, |(soft, _)| soft) / 8).max(1);
-    let workers = parse(&var, "OPENCORO_WORKERS", default_workers().min(fd_room), |s| {
+    let enabled = parse_switch(&var, "OPENCORO", true);
+    // The CPUs and the cgroup's quota are not read with the runtime off.
+    let cpus = if enabled { default_workers() } else { 1 };
+    let workers = parse(&var, "OPENCORO_WORKERS", cpus.min(fd_room), |s| {
         s.parse::<usize>().ok().filter(|&n| (1..=1024).contains(&n) && n <= fd_room)
     }, &format!("a whole number from 1 to {}, two fds each within a quarter of the fd limit", fd_room.min(1024)));
     let stack_size = parse(&var, "OPENCORO_STACK_SIZE", DEFAULT_STACK_SIZE, |s| {
@@ -251,7 +254,6 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         "off" | "" | "warn" => Some(false),
         _ => None,
     }, "`debug` or `off`");
-    let enabled = parse_switch(&var, "OPENCORO", true);
     let green_threads = parse(&var, "OPENCORO_THREADS", true, |s| match s {
         "green" => Some(true),
         "os" => Some(false),
@@ -353,8 +355,60 @@ pub fn parse_size(s: &str) -> Option<usize> {
     digits.parse::<usize>().ok()?.checked_mul(mult)
 }
 
-/// CPUs in the calling thread's affinity mask (at least 1).
+/// CPUs the process may use: those in the calling thread's affinity mask,
+/// or fewer when its cgroup has a CPU quota (cgroup v2 `cpu.max`, v1
+/// `cpu.cfs_quota_us`, of its group or any ancestor): the quota rounded
+/// up, as Go's runtime does since 1.25.
 pub fn default_workers() -> usize {
+    let cpus = affinity_cpus();
+    let quota = std::fs::read_to_string("/proc/self/cgroup").ok().and_then(|c| cgroup_cpu_limit(std::path::Path::new("/sys/fs/cgroup"), &c));
+    quota.map_or(cpus, |q| q.min(cpus))
+}
+
+/// The smallest CPU quota (rounded up, at least 1) of the group named in
+/// `proc_cgroup` (the text of `/proc/self/cgroup`) and its ancestors, under
+/// the cgroup file system mounted at `root`; None without a quota.
+pub fn cgroup_cpu_limit(root: &std::path::Path, proc_cgroup: &str) -> Option<usize> {
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).ok();
+    let mut best: Option<usize> = None;
+    let mut note = |quota: i64, period: i64| {
+        if quota > 0 && period > 0 {
+            let n = ((quota + period - 1) / period).max(1) as usize;
+            best = Some(best.map_or(n, |b| b.min(n)));
+        }
+    };
+    for line in proc_cgroup.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(_), Some(ctrl), Some(path)) = (f.next(), f.next(), f.next()) else { continue };
+        let v2 = ctrl.is_empty();
+        if !v2 && !ctrl.split(',').any(|c| c == "cpu") {
+            continue;
+        }
+        let base = if v2 { root.to_path_buf() } else { root.join("cpu") };
+        let mut dir = std::path::PathBuf::from(path.trim_start_matches('/'));
+        loop {
+            let d = base.join(&dir);
+            if v2 {
+                // "max 100000" or "150000 100000"
+                if let Some(t) = read(d.join("cpu.max")) {
+                    let mut w = t.split_whitespace();
+                    if let (Some(q), Some(p)) = (w.next(), w.next()) {
+                        note(q.parse().unwrap_or(-1), p.parse().unwrap_or(-1));
+                    }
+                }
+            } else if let (Some(q), Some(p)) = (read(d.join("cpu.cfs_quota_us")), read(d.join("cpu.cfs_period_us"))) {
+                note(q.trim().parse().unwrap_or(-1), p.trim().parse().unwrap_or(-1));
+            }
+            if !dir.pop() {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// CPUs in the calling thread's affinity mask (at least 1).
+fn affinity_cpus() -> usize {
     // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
@@ -415,6 +469,29 @@ mod tests {
         assert_eq!((c("0").stats, c("250ms").stats_every_ms, c("2s").stats_every_ms), (false, 250, 2000));
         assert!(!c("fast").stats, "a bad value keeps the default (off)");
         assert_eq!(parse_interval_ms("5ms"), None, "below 10 ms");
+    }
+
+    #[test]
+    fn cgroup_quota_limits_workers() {
+        let root = std::env::temp_dir().join(format!("opencoro-cgroup-{}", std::process::id()));
+        let w = |p: &str, t: &str| {
+            let f = root.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, t).unwrap();
+        };
+        // v2: the group's own quota (1.5 CPUs: 2) and a parent's (3)
+        w("a/b/cpu.max", "150000 100000\n");
+        w("a/cpu.max", "300000 100000\n");
+        w("cpu.max", "max 100000\n");
+        assert_eq!(cgroup_cpu_limit(&root, "0::/a/b\n"), Some(2));
+        // v1: the cpu controller's files; a quota of -1 is none
+        w("cpu/x/cpu.cfs_quota_us", "50000\n");
+        w("cpu/x/cpu.cfs_period_us", "100000\n");
+        w("cpu/cpu.cfs_quota_us", "-1\n");
+        w("cpu/cpu.cfs_period_us", "100000\n");
+        assert_eq!(cgroup_cpu_limit(&root, "4:memory:/m\n1:cpu,cpuacct:/x\n0::/\n"), Some(1));
+        assert_eq!(cgroup_cpu_limit(&root, "1:cpu:/\n"), None, "no quota");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
