@@ -59,12 +59,27 @@ fn opencoro_init() {
     if !cfg.inherit {
         preload_env::remove_self();
     }
-    let go = cfg.enabled && foreign::go_program();
+    let old_glibc = cfg.enabled && !glibc_supported();
+    let go = cfg.enabled && !old_glibc && foreign::go_program();
     if go {
         diag!("this is a Go program: Go runs its own threads and signals (SIGURG), so opencoro stays out of the way, as with OPENCORO=0");
     }
     // The hooks start serving only now, with the layers wired above.
-    config::set_active(cfg.enabled && !go);
+    config::set_active(cfg.enabled && !go && !old_glibc);
     // SAFETY: registering a plain function; it only stores to an atomic.
     unsafe { libc::pthread_atfork(None, None, Some(fork::after_fork_child)) };
+}
+
+/// glibc 2.34 or newer (pthreads inside libc, which the hooks' `dlsym`
+/// relies on); older ones get one line and the runtime stays off.
+fn glibc_supported() -> bool {
+    // SAFETY: gnu_get_libc_version returns a static C string.
+    let v = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) }.to_string_lossy();
+    let mut n = v.split('.').map(|x| x.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (n.next().unwrap_or(0), n.next().unwrap_or(0));
+    let ok = (major, minor) >= (2, 34);
+    if !ok {
+        diag!("glibc {v} is older than 2.34, which opencoro needs; the runtime stays off (as with OPENCORO=0)");
+    }
+    ok
 }

@@ -1,7 +1,7 @@
 //! Raw system calls and thread-state helpers that never re-enter our hooks.
 //!
 //! Code inside this library that calls `libc::write` or `libc::syscall` binds to
-//! the library's *own* exported symbols (design notes, fact 3). Diagnostics and
+//! the library's *own* exported symbols (the interposed ones). Diagnostics and
 //! the runtime's own fd calls therefore issue the system call instruction directly.
 
 pub use crate::arch::{set_thread_pointer, stack_pointer, syscall6, thread_pointer};

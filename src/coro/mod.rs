@@ -32,7 +32,7 @@
 //! thread-local as constant within a function, so code that runs on a
 //! coroutine must not read a thread-local, suspend, and read it again in the
 //! same (inlined) function. Every accessor here is `#[inline(never)]` and
-//! returns a value, never an address (design notes, fact 9).
+//! returns a value, never an address.
 
 pub mod stack;
 
@@ -101,7 +101,7 @@ pub struct Task {
     /// while it has never run (only such tasks are stolen). C code keeps the
     /// address of errno and of `__thread` variables across calls that
     /// suspend (gcc computes `&errno` once per function), so a started
-    /// coroutine must not change OS threads (design notes, fact 9). Written
+    /// coroutine must not change OS threads. Written
     /// by the worker that first runs the task, before the task can be seen
     /// by anyone else again; read by whoever wakes it.
     pinned: AtomicUsize,

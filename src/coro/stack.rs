@@ -1,7 +1,8 @@
 //! Coroutine stacks: allocation, the guard-page budget, overflow canaries and
 //! the pool that reuses stacks.
 //!
-//! Two kinds of stack, chosen by the mapping budget (design notes, fact 10):
+//! Two kinds of stack, chosen by the mapping budget (each guarded stack costs
+//! two kernel mappings, and `vm.max_map_count` is 65530 by default):
 //!
 //! ```text
 //!  guarded (2 VMAs each)                carved (no VMA of their own)

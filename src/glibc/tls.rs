@@ -7,7 +7,7 @@
 //! `__thread`, C++ `thread_local`, Rust `thread_local!`, pthread keys and
 //! malloc's per-thread cache are the green thread's own, and an address of
 //! any of them that compiled code keeps across a call stays valid even when
-//! the green thread resumes on another worker (design notes, fact 13).
+//! the green thread resumes on another worker.
 //!
 //! `struct pthread` is private to glibc. [`layout`] learns the few offsets
 //! it needs from glibc's own debugger descriptors (`_thread_db_*`) and

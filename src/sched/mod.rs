@@ -9,7 +9,7 @@
 //!   start. When the library was `dlopen`ed, all N workers are our threads.
 //! - **pinned**: a task that has started running stays on its worker for
 //!   good (C code keeps `&errno` and `__thread` addresses across calls that
-//!   suspend; design notes, fact 9). `main` is pinned to worker 0 from the
+//!   suspend: gcc computes `&errno` once per function). `main` is pinned to worker 0 from the
 //!   start: its thread-locals are the main thread's. So only tasks that have
 //!   never run are balanced between workers.
 //! - **local queue**: each worker's crossbeam-deque `Worker` (FIFO) of new

@@ -1,8 +1,8 @@
 //! Preemption: the SIGURG handler that suspends a coroutine at a safe point.
 //!
 //! The handler runs on the interrupted coroutine's own stack. It suspends
-//! the coroutine (a yield) only when that is safe (design notes, facts 7
-//! and 8): the interrupted instruction lies outside libc, the dynamic
+//! the coroutine (a yield) only when that is safe (a switch inside libc
+//! could leave a lock of libc's held by a suspended coroutine): the interrupted instruction lies outside libc, the dynamic
 //! loader, libgcc and this library (ranges collected once, when the
 //! handler is installed: no `dladdr` in the handler), the stack pointer
 //! lies on the coroutine's stack, and no hook of the runtime is running on
