@@ -63,10 +63,11 @@ clean:
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the library (SONAME
 # libopencoro.so.0, with the usual links), the launcher, the header, a
-# pkg-config file, the launcher's man page and the licences.
+# pkg-config file, the launcher's man page, the gdb extension and the
+# licences.
 install: lib
 	install -d $(libdir)/pkgconfig $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/opencoro
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/opencoro $(DESTDIR)$(PREFIX)/share/opencoro
 	install -m 755 $(LIB) $(libdir)/libopencoro.so.$(VERSION)
 	ln -sf libopencoro.so.$(VERSION) $(libdir)/libopencoro.so.0
 	ln -sf libopencoro.so.0 $(libdir)/libopencoro.so
@@ -75,9 +76,10 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' preload/opencoro.pc.in > $(libdir)/pkgconfig/opencoro.pc
 	scripts/make-man.sh $(LIB) $(VERSION) > $(DESTDIR)$(PREFIX)/share/man/man1/opencoro.1
 	install -m 644 LICENSE-MIT LICENSE-APACHE README.md $(DESTDIR)$(PREFIX)/share/doc/opencoro/
+	install -m 644 preload/opencoro-gdb.py $(DESTDIR)$(PREFIX)/share/opencoro/opencoro-gdb.py
 
 uninstall:
 	rm -f $(libdir)/libopencoro.so.$(VERSION) $(libdir)/libopencoro.so.0 $(libdir)/libopencoro.so \
 		$(libdir)/pkgconfig/opencoro.pc $(DESTDIR)$(PREFIX)/bin/opencoro \
 		$(DESTDIR)$(PREFIX)/include/opencoro.h $(DESTDIR)$(PREFIX)/share/man/man1/opencoro.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/doc/opencoro
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/opencoro $(DESTDIR)$(PREFIX)/share/opencoro

@@ -92,6 +92,15 @@ fn main() {
             }
         }
     }
+    // The debug list's statics, for debuggers (`coro/debug.rs`).
+    let debug = root.join("src/coro/debug.rs");
+    println!("cargo:rerun-if-changed={}", debug.display());
+    for line in fs::read_to_string(&debug).expect("src/coro/debug.rs").lines() {
+        if let Some(rest) = line.trim_start().strip_prefix("pub static opencoro_") {
+            let n: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            names.push(format!("opencoro_{n}"));
+        }
+    }
     names.sort();
     names.dedup();
     assert!(names.len() > 100, "build.rs: only {} exports found in the hook tables", names.len());

@@ -16,7 +16,7 @@ if ! out=$(make -s install PREFIX="$p" 2>&1); then
 fi
 missing=
 for f in lib/libopencoro.so lib/libopencoro.so.0 bin/opencoro include/opencoro.h \
-    lib/pkgconfig/opencoro.pc share/man/man1/opencoro.1 share/doc/opencoro/LICENSE-MIT share/doc/opencoro/LICENSE-APACHE; do
+    lib/pkgconfig/opencoro.pc share/man/man1/opencoro.1 share/doc/opencoro/LICENSE-MIT share/doc/opencoro/LICENSE-APACHE share/opencoro/opencoro-gdb.py; do
     [ -e "$p/$f" ] || missing="$missing $f"
 done
 [ -z "$missing" ] && ok install_files || bad install_files "missing:$missing"

@@ -270,6 +270,34 @@ if wanted stats_periodic; then
     else echo "FAIL stats_periodic: $n reports in 1.1 s at 200 ms (at least 4 expected): '$(printf '%s' "$err" | head -c 300)'"; fi
 fi
 
+# --- the gdb extension: `opencoro bt` on a live process shows each green
+# thread's state, what it waits for and its backtrace down to the program's
+# own function (preload/opencoro-gdb.py)
+if wanted gdb_opencoro_bt && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_hung" tests/programs/gdb_hung.c; then
+    if ! command -v gdb >/dev/null; then
+        echo "FAIL gdb_opencoro_bt: gdb is not installed"
+    else
+        (cd "$WORK" && OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" exec timeout -k 5 60 "$BUILD/gdb_hung" >"$OUT/gdb_hung.out" 2>&1 &) 2>/dev/null
+        for _ in $(seq 100); do grep -q ready "$OUT/gdb_hung.out" 2>/dev/null && break; sleep 0.1; done
+        hpid=$(pgrep -f "^$BUILD/gdb_hung" | head -1)
+        got=$(timeout 60 gdb -batch -nx -p "$hpid" -ex "source $ROOT/preload/opencoro-gdb.py" -ex 'opencoro bt' 2>&1)
+        kill "$hpid" 2>/dev/null
+        miss=
+        for want in '^4 coroutines$' \
+            '^coroutine 0x[0-9a-f]+ \(green thread\): waiting, waiting on fd [0-9]+$' \
+            '^coroutine 0x[0-9a-f]+ \(green thread\): waiting, waiting on a lock' \
+            '^coroutine 0x[0-9a-f]+ \(green thread\): waiting, sleeping$' \
+            '^coroutine 0x[0-9a-f]+ \(main\): waiting, joining coroutine' \
+            'in reader_blocked_in_read .*gdb_hung.c' 'in locker_blocked_on_mutex .*gdb_hung.c' \
+            'in sleeper_in_usleep .*gdb_hung.c' 'in main \(\) at .*gdb_hung.c' \
+            'opencoro::hooks::rw::read \(\)' 'opencoro::hooks::lock::pthread_mutex_lock \(\)'; do
+            printf '%s\n' "$got" | grep -Eq "$want" || miss="$miss [$want]"
+        done
+        if [ -z "$miss" ]; then echo "PASS gdb_opencoro_bt"
+        else echo "FAIL gdb_opencoro_bt: missing$miss"; printf '%s\n' "$got" | tail -25 | sed 's/^/    /'; fi
+    fi
+fi
+
 # --- programs built here
 if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then
     check cxx_sleep_for 0 "'$BUILD/cxx_sleep_for'"
@@ -340,8 +368,10 @@ if wanted secure_env; then
         detail "$OUT/secure_env.build" 10
     else
         # In a directory of its own that the other user can read (the
-        # checkout may not be), with the library beside it (its rpath).
+        # checkout may not be), with the library beside it (its rpath), by
+        # the name the program records (the SONAME, libopencoro.so.0).
         mkdir -p "$WORK/secure" && cp "$LIB" "$OUT/secure_env" "$WORK/secure/" &&
+            cp "$LIB" "$WORK/secure/libopencoro.so.0" &&
             chmod 755 "$WORK" "$WORK/secure" && chown nobody "$WORK/secure/secure_env" &&
             chmod 4755 "$WORK/secure/secure_env"
         got=$(cd / && OPENCORO=0 timeout 20 "$WORK/secure/secure_env" 2>&1)

@@ -100,6 +100,8 @@ pub(crate) extern "C" fn after_fork_child() {
     crate::green::after_fork(&task, was_main);
     crate::glibc::setxid::forget_after_fork();
     coro::set_live_after_fork();
+    // SAFETY: the atfork child handler: this is the only thread.
+    unsafe { coro::debug::after_fork(task.debug_node()) };
     let coro::stack::Bounds { bottom, top, .. } = task.stack_bounds();
     crate::stats::forget_after_fork(top.saturating_sub(bottom));
     crate::sched::renew_after_fork(&task, slot);

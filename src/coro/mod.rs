@@ -34,6 +34,7 @@
 //! same (inlined) function. Every accessor here is `#[inline(never)]` and
 //! returns a value, never an address.
 
+pub mod debug;
 pub mod stack;
 
 use std::cell::{Cell, UnsafeCell};
@@ -140,6 +141,8 @@ pub struct Task {
     signals: TaskSignals,
     /// Kernel id of the worker thread that runs it now or ran it last.
     on_tid: std::sync::atomic::AtomicI32,
+    /// Its entry in the list debuggers and dumps read ([`debug`]).
+    debug: debug::Node,
 }
 
 /// What the layer that makes green threads keeps in their tasks and does
@@ -267,7 +270,9 @@ impl Task {
             lot_flag: AtomicU32::new(0),
             signals: TaskSignals::new(inherited_sigmask()),
             on_tid: std::sync::atomic::AtomicI32::new(0),
+            debug: debug::Node::new(),
         });
+        t.debug.bind(Arc::as_ptr(&t) as usize, &t.state, &t.on_tid, u32::from(t.green.is_some()));
         crate::stats::emit(crate::stats::Event::Create, Arc::as_ptr(&t).cast());
         t
     }
@@ -546,6 +551,7 @@ impl Task {
             }
         }
         self.state.store(DONE, Ordering::Release);
+        self.debug.unlink();
         LIVE.fetch_sub(1, Ordering::Relaxed);
         let (waiters, threads, detached) = {
             let mut j = self.join.lock();
@@ -616,6 +622,7 @@ impl Task {
             j.waiters.extend(current_task());
             drop(j);
             loop {
+                waits_for(debug::WaitKind::Join, Arc::as_ptr(self) as u64);
                 suspend(Request::Park);
                 let j = self.join.lock();
                 if j.done {
@@ -772,12 +779,33 @@ pub fn suspend(req: Request) -> Resume {
 /// `t` must be the task running on the calling coroutine.
 #[inline(never)]
 unsafe fn suspend_task(t: *const Task, req: Request) -> Resume {
+    // SAFETY: per the contract.
+    unsafe { (*t).debug.suspending(crate::arch::here()) };
     // SAFETY: per the contract; its yielder was set when the coroutine
     // started and lives on the coroutine's own stack.
     let r = unsafe { (*(*t).yielder.get()).suspend(req) };
+    // SAFETY: as above.
+    unsafe { (*t).debug.waits(debug::WaitKind::Nothing, 0) };
     // SAFETY: t is still the running task (we are on its stack again).
     unsafe { (*t).deliver_pending() };
     r
+}
+
+/// Records what the running coroutine is about to wait for (its next
+/// suspension shows it in dumps and debuggers); nothing off a coroutine.
+pub fn waits_for(kind: debug::WaitKind, arg: u64) {
+    let t = current_ptr();
+    if !t.is_null() {
+        // SAFETY: non-null CURRENT is the running task.
+        unsafe { (*t).debug.waits(kind, arg) };
+    }
+}
+
+/// The task's entry in the debug list.
+impl Task {
+    pub fn debug_node(&self) -> &debug::Node {
+        &self.debug
+    }
 }
 
 /// Yields the current coroutine to the others; returns false (and does
@@ -802,6 +830,7 @@ pub fn sleep_until(deadline_ns: u64) -> bool {
         unsafe { (*t).signals().clear_interrupt() };
     }
     while crate::sys::now_ns() < deadline_ns {
+        waits_for(debug::WaitKind::Timer, deadline_ns);
         suspend(Request::Sleep(deadline_ns));
         // SAFETY: as above (we are on the task again).
         if !t.is_null() && unsafe { (*t).signals().take_interrupt() }.is_some() {

@@ -279,6 +279,7 @@ pub fn main_exit() -> ! {
         end_process();
     }
     loop {
+        coro::waits_for(coro::debug::WaitKind::Exited, 0);
         coro::suspend(Request::Park);
     }
 }

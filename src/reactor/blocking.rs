@@ -87,6 +87,7 @@ pub fn run(call: &mut (dyn FnMut() -> isize + Send)) -> isize {
     // Acquire pairs with the Release store in `serve`: result and errno are
     // visible once done is.
     while !job.done.load(Ordering::Acquire) {
+        coro::waits_for(coro::debug::WaitKind::Pool, 0);
         coro::suspend(Request::Park);
     }
     crate::sys::set_errno(job.errno);

@@ -445,6 +445,7 @@ pub fn wait_many(list: &[(Token, bool, bool)], deadline: u64) -> Wait {
         s.fd_waiters.fetch_add(1, Ordering::Relaxed);
         crate::stats::bump(&s.stats.reactor_waits);
     }
+    coro::waits_for(coro::debug::WaitKind::Fd, list.first().map_or(0, |(t, _, _)| t.fd as u64));
     if deadline == crate::reactor::timer::NEVER {
         coro::suspend(Request::Park);
     } else {

@@ -579,6 +579,7 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
         return main();
     };
     let t = Task::new(main, stack_size, Some(0));
+    t.debug_node().set_main();
     MAIN_TASK.store(Arc::as_ptr(&t) as usize, Ordering::Relaxed);
     let main_tp = crate::sys::thread_pointer();
     MAIN.get_or_init(|| (t.clone(), main_tp));

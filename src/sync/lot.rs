@@ -127,9 +127,11 @@ impl Ticket {
             }
             match &self.task {
                 Some(_) if deadline == NEVER => {
+                    coro::waits_for(coro::debug::WaitKind::Lock, self.addr as u64);
                     coro::suspend(Request::Park);
                 }
                 Some(_) => {
+                    coro::waits_for(coro::debug::WaitKind::Lock, self.addr as u64);
                     coro::suspend(Request::Sleep(deadline));
                 }
                 None => {
