@@ -143,7 +143,7 @@ impl Node {
             unsafe { (*next).prev.store(prev, Ordering::Relaxed) };
         }
         if prev.is_null() {
-            if opencoro_debug_head.load(Ordering::Relaxed) == self as *const Node as *mut Node {
+            if std::ptr::eq(opencoro_debug_head.load(Ordering::Relaxed), self) {
                 opencoro_debug_head.store(next, Ordering::Release);
             }
         } else {
