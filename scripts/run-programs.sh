@@ -298,6 +298,30 @@ if wanted gdb_opencoro_bt && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_h
     fi
 fi
 
+# --- OPENCORO_DUMP_SIGNAL: the same hung program lists its coroutines on
+# stderr when it gets SIGQUIT, with what each waits for and the code
+# addresses on its stack (the libc call it waits in among them)
+if wanted dump_signal && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_hung" tests/programs/gdb_hung.c; then
+    (cd "$WORK" && OPENCORO_WORKERS=1 OPENCORO_DUMP_SIGNAL=SIGQUIT LD_PRELOAD="$LIB" exec timeout -k 5 60 "$BUILD/gdb_hung" >"$OUT/dump.out" 2>"$OUT/dump.err" &) 2>/dev/null
+    for _ in $(seq 100); do grep -q ready "$OUT/dump.out" 2>/dev/null && break; sleep 0.1; done
+    hpid=$(pgrep -f "^$BUILD/gdb_hung" | head -1)
+    [ -n "$hpid" ] && kill -QUIT "$hpid"
+    for _ in $(seq 100); do [ "$(grep -c '^coroutine ' "$OUT/dump.err" 2>/dev/null)" -ge 4 ] && break; sleep 0.1; done
+    [ -n "$hpid" ] && kill "$hpid" 2>/dev/null
+    got=$(cat "$OUT/dump.err")
+    miss=
+    for want in '^opencoro: dump: pid [0-9]+ \(gdb_hung\): 4 coroutines' \
+        '^coroutine 0x[0-9a-f]+ \(green thread\): waiting on fd [0-9]+$' \
+        '^coroutine 0x[0-9a-f]+ \(green thread\): waiting on a lock' \
+        '^coroutine 0x[0-9a-f]+ \(green thread\): sleeping$' \
+        '^coroutine 0x[0-9a-f]+ \(main\): joining coroutine' \
+        '^    0x[0-9a-f]+ read\+0x0 \(.*libc' '^    0x[0-9a-f]+ pthread_mutex_lock\+0x0 \(.*libc' '^    0x[0-9a-f]+ .*gdb_hung\+0x'; do
+        printf '%s\n' "$got" | grep -Eq "$want" || miss="$miss [$want]"
+    done
+    if [ -z "$miss" ]; then echo "PASS dump_signal"
+    else echo "FAIL dump_signal: missing$miss"; printf '%s\n' "$got" | head -20 | sed 's/^/    /'; fi
+fi
+
 # --- programs built here
 if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then
     check cxx_sleep_for 0 "'$BUILD/cxx_sleep_for'"

@@ -64,6 +64,9 @@ pub struct Config {
     pub stats_every_ms: u64,
     /// `OPENCORO_STATS_FORMAT=json`: each report is one JSON object a line.
     pub stats_json: bool,
+    /// `OPENCORO_DUMP_SIGNAL`: the signal that prints every coroutine to
+    /// stderr (0: none).
+    pub dump_signal: i32,
     /// `OPENCORO_WARN_OS_THREADS`: one line for each `pthread_create` of a
     /// coroutine that makes an OS thread, with the reason (the test suites
     /// set it, so that a silent fallback fails them).
@@ -100,6 +103,7 @@ pub const SWITCHES: &[(&str, &str, &str)] = &[
     ("OPENCORO_LOG", "off", "debug traces start-up and scheduling decisions to stderr"),
     ("OPENCORO_STATS", "0", "1 prints the runtime's statistics to stderr at exit; an interval (1s, 500ms) also every so often"),
     ("OPENCORO_STATS_FORMAT", "text", "json: each statistics report is one JSON object a line"),
+    ("OPENCORO_DUMP_SIGNAL", "unset", "a signal (SIGQUIT, SIGUSR2, 3...) on which every coroutine is listed to stderr"),
     ("OPENCORO_SPAWN_OWN_TLS", "1", "0: C API coroutines share their worker's thread-locals and stay on it"),
     ("OPENCORO_WARN_OS_THREADS", "0", "1 prints a line for each pthread_create that makes an OS thread"),
     ("OPENCORO_INHERIT", "1", "0 takes the library out of LD_PRELOAD: programs this one runs do not get it"),
@@ -271,6 +275,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         _ => parse_interval_ms(s),
     }, "0, 1, or an interval such as 1s or 500ms");
     let stats = stats_every_ms > 0 || matches!(var("OPENCORO_STATS").as_deref().map(str::trim), Some("1" | "on"));
+    let dump_signal = parse(&var, "OPENCORO_DUMP_SIGNAL", 0, parse_signal, "a signal such as SIGQUIT or 3 (not SIGKILL, SIGSTOP or SIGURG)");
     let stats_json = parse(&var, "OPENCORO_STATS_FORMAT", false, |s| match s {
         "json" => Some(true),
         "text" | "" => Some(false),
@@ -295,6 +300,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         stats,
         stats_every_ms,
         stats_json,
+        dump_signal,
         warn_os_threads,
         spawn_own_tls,
         listen_backlog,
@@ -327,6 +333,29 @@ fn parse<T: Copy + std::fmt::Display>(
             }
         },
     }
+}
+
+/// Parses a signal for `OPENCORO_DUMP_SIGNAL`: `SIGQUIT`, `QUIT` or `3`;
+/// not one that cannot be caught or that the runtime needs (SIGURG), nor
+/// one the kernel sends for a fault.
+pub fn parse_signal(s: &str) -> Option<i32> {
+    const NAMES: &[(&str, i32)] = &[
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("QUIT", libc::SIGQUIT),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+        ("TERM", libc::SIGTERM),
+        ("WINCH", libc::SIGWINCH),
+        ("PWR", libc::SIGPWR),
+    ];
+    let name = s.strip_prefix("SIG").unwrap_or(s);
+    let n = match NAMES.iter().find(|(n, _)| *n == name) {
+        Some((_, n)) => *n,
+        None => s.parse::<i32>().ok()?,
+    };
+    let refused = [libc::SIGKILL, libc::SIGSTOP, libc::SIGURG, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP, libc::SIGABRT];
+    ((1..=64).contains(&n) && !refused.contains(&n)).then_some(n)
 }
 
 /// Parses an interval of 10 ms to a day: `250ms`, `1s`, `2m`.
@@ -492,6 +521,16 @@ mod tests {
         assert_eq!(cgroup_cpu_limit(&root, "4:memory:/m\n1:cpu,cpuacct:/x\n0::/\n"), Some(1));
         assert_eq!(cgroup_cpu_limit(&root, "1:cpu:/\n"), None, "no quota");
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn dump_signals_parse() {
+        assert_eq!(parse_signal("SIGQUIT"), Some(libc::SIGQUIT));
+        assert_eq!(parse_signal("USR2"), Some(libc::SIGUSR2));
+        assert_eq!(parse_signal("3"), Some(3));
+        assert_eq!(parse_signal("SIGKILL"), None);
+        assert_eq!(parse_signal("23"), None, "SIGURG is the runtime's");
+        assert_eq!(parse_signal("x"), None);
     }
 
     #[test]

@@ -53,6 +53,9 @@ fn opencoro_init() {
     sched::set_monitor(sched::Monitor { start: monitor::start, restart_after_fork: monitor::restart_after_fork });
     sched::set_dispatch(reactor::dispatch);
     let cfg = config::init();
+    if cfg.enabled && cfg.dump_signal != 0 {
+        stats::dump::install(cfg.dump_signal);
+    }
     if cfg.stats {
         stats::report::start(cfg);
     }

@@ -13,6 +13,7 @@
 
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
+pub mod dump;
 pub mod report;
 
 /// One slot's counters.

@@ -94,7 +94,7 @@ pub(crate) fn start(cfg: &crate::config::Config) {
 }
 
 /// The program's short name (`program_invocation_short_name`).
-fn program() -> String {
+pub(crate) fn program() -> String {
     extern "C" {
         static program_invocation_short_name: *const libc::c_char;
     }
@@ -105,6 +105,11 @@ fn program() -> String {
     }
     // SAFETY: as above.
     unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// Where reports and dumps go (see `OUT`).
+pub(crate) fn out_fd() -> i32 {
+    OUT.load(Ordering::Relaxed)
 }
 
 /// One line to the report's fd.
