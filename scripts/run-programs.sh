@@ -160,7 +160,7 @@ if wanted library_is_preloaded; then
         echo "FAIL library_is_preloaded: $LIB is missing (run cargo build --release)"
     else
         run library_is_preloaded 30 preload \
-            'grep -q libopencoro.so /proc/self/maps && echo loaded; OPENCORO_LOG=debug sleep 0 2>&1 | grep -c "^opencoro: debug:"'
+            'grep -q libopencoro.so /proc/self/maps && echo loaded; OPENCORO_LOG=debug sleep 0 2>&1 | grep -c "^opencoro: pid [0-9]* ([a-z]*): debug:"'
         got=$(head -n1 "$OUT/library_is_preloaded.preload.out")
         lines=$(sed -n 2p "$OUT/library_is_preloaded.preload.out")
         if [ "$got" = loaded ] && [ "${lines:-0}" -gt 0 ]; then
@@ -236,7 +236,7 @@ launcher_grep launcher_help '^  OPENCORO_WORKERS +.*\(default: CPUs in the affin
 launcher_grep launcher_help_options '^  -w, --workers N' -h
 launcher_grep launcher_version '^opencoro [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7}|unknown)\)$' --version
 # a misspelled switch gets one line (it would be ignored without a word)
-launcher_grep launcher_misspelled_switch '^opencoro: OPENCORO_WORKRS is not a switch of opencoro; did you mean OPENCORO_WORKERS\?' env OPENCORO_WORKRS=2 true
+launcher_grep launcher_misspelled_switch '^opencoro: pid [0-9]+ \(true\): OPENCORO_WORKRS is not a switch of opencoro; did you mean OPENCORO_WORKERS\?' env OPENCORO_WORKRS=2 true
 
 # --- statistics that reach the user: OPENCORO_STATS for a program that
 # closes stderr before it exits (coreutils do), naming pid and program; the

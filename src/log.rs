@@ -1,4 +1,4 @@
-//! Diagnostics on stderr with the fixed `opencoro:` prefix.
+//! Diagnostics on stderr, each line `opencoro: pid N (program): ...`.
 //!
 //! Messages are formatted into a fixed buffer on the stack and written with a
 //! raw system call: no allocation, no lock and no trip through our own `write`
@@ -42,10 +42,30 @@ impl Write for LineBuf {
     }
 }
 
-/// Writes `opencoro: <args>\n` to stderr.
+/// Writes the prefix of every line: `opencoro: pid N (program): `, so that
+/// the lines of a process tree can be told apart. Async-signal-safe (a raw
+/// `getpid`, glibc's `program_invocation_short_name`, no allocation).
+pub fn prefix(line: &mut LineBuf) {
+    extern "C" {
+        static program_invocation_short_name: *const core::ffi::c_char;
+    }
+    // SAFETY: getpid has no arguments and cannot fail.
+    let pid = unsafe { crate::sys::syscall6(libc::SYS_getpid, 0, 0, 0, 0, 0, 0) };
+    let _ = write!(line, "opencoro: pid {pid} (");
+    // SAFETY: glibc sets it before any constructor runs: a C string (or null).
+    let name = unsafe { program_invocation_short_name };
+    if !name.is_null() {
+        // SAFETY: as above; read up to its NUL, at most 64 bytes.
+        let bytes = unsafe { core::slice::from_raw_parts(name as *const u8, (0..64).find(|&i| *name.add(i) == 0).unwrap_or(64)) };
+        let _ = line.write_str(core::str::from_utf8(bytes).unwrap_or("?"));
+    }
+    let _ = line.write_str("): ");
+}
+
+/// Writes `opencoro: pid N (program): <args>\n` to stderr.
 pub fn emit(args: fmt::Arguments<'_>) {
     let mut line = LineBuf::new();
-    let _ = line.write_str("opencoro: ");
+    prefix(&mut line);
     let _ = line.write_fmt(args);
     if line.len == line.buf.len() {
         line.len -= 1;
@@ -60,7 +80,7 @@ pub fn debug_enabled() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
 
-/// Prints a diagnostic line: `opencoro: ...`.
+/// Prints a diagnostic line: `opencoro: pid N (program): ...`.
 #[macro_export]
 macro_rules! diag {
     ($($arg:tt)*) => { $crate::log::emit(format_args!($($arg)*)) };

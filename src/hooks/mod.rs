@@ -394,6 +394,6 @@ mod tests {
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(out.status.signal(), Some(libc::SIGABRT), "status {:?}", out.status);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("opencoro: internal error in the getppid hook"), "stderr: {err}");
+        assert!(err.lines().any(|l| l.starts_with("opencoro: pid ") && l.contains("): internal error in the getppid hook")), "stderr: {err}");
     }
 }

@@ -93,32 +93,11 @@ pub fn ensure_altstack() {
 /// Prints the overflow line for a stack of `size` bytes and aborts.
 /// Async-signal-safe.
 pub fn report_and_abort(size: usize) -> ! {
-    let mut buf = [0u8; 128];
-    let mut n = 0;
-    let mut put = |s: &[u8]| {
-        for &b in s {
-            if n < buf.len() {
-                buf[n] = b;
-                n += 1;
-            }
-        }
-    };
-    put(b"opencoro: coroutine stack overflow (");
-    let mut digits = [0u8; 20];
-    let mut k = size / 1024;
-    let mut d = 0;
-    loop {
-        digits[d] = b'0' + (k % 10) as u8;
-        d += 1;
-        k /= 10;
-        if k == 0 {
-            break;
-        }
-    }
-    digits[..d].reverse();
-    put(&digits[..d]);
-    put(b" KiB stack); raise OPENCORO_STACK_SIZE\n");
-    raw_write_all(2, &buf[..n]);
+    use core::fmt::Write;
+    let mut line = crate::log::LineBuf::new();
+    crate::log::prefix(&mut line);
+    let _ = writeln!(line, "coroutine stack overflow ({} KiB stack); raise OPENCORO_STACK_SIZE", size / 1024);
+    raw_write_all(2, line.as_bytes());
     // SAFETY: abort is async-signal-safe and never returns.
     unsafe { libc::abort() }
 }

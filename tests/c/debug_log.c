@@ -1,7 +1,7 @@
-// OPENCORO_LOG=debug traces to stderr (lines starting "opencoro: debug:")
+// OPENCORO_LOG=debug traces to stderr (lines "opencoro: pid N (prog): debug: ...")
 // and changes nothing else: stdout and the exit status are as without it.
 // env: OPENCORO_LOG=debug
-// expect-stderr: opencoro: debug:
+// expect-stderr: ): debug:
 // expect-status: 4
 #include <stdio.h>
 #include <unistd.h>

@@ -4,7 +4,7 @@
 // in a bare SIGSEGV (or in another coroutine's corrupted stack) far below.
 // env: OPENCORO_STACK_SIZE=64K OPENCORO_GUARDED_STACKS=0 OPENCORO_WORKERS=1
 // expect-status: 134
-// expect-stderr-count: 1 opencoro: coroutine stack overflow (
+// expect-stderr-count: 1 ): coroutine stack overflow (
 // expect-stderr-count: 1 opencoro:
 #include <stdio.h>
 #include <unistd.h>

@@ -4,7 +4,7 @@
 // switch, before it runs off the stack: one line, abort.
 // env: OPENCORO_STACK_SIZE=64K OPENCORO_GUARDED_STACKS=0
 // expect-status: 134
-// expect-stderr-count: 1 opencoro: coroutine stack overflow (64 KiB stack); raise OPENCORO_STACK_SIZE
+// expect-stderr-count: 1 ): coroutine stack overflow (64 KiB stack); raise OPENCORO_STACK_SIZE
 // expect-stderr-count: 1 opencoro:
 #include <stdio.h>
 #include <unistd.h>

@@ -6,7 +6,7 @@
 // checked by overflow_carved_hook.)
 // env: OPENCORO_STACK_SIZE=64K OPENCORO_GUARDED_STACKS=0
 // expect-status: 134
-// expect-stderr-count: 1 opencoro: coroutine stack overflow (
+// expect-stderr-count: 1 ): coroutine stack overflow (
 // expect-stderr-count: 1 KiB stack); raise OPENCORO_STACK_SIZE
 // expect-stderr-count: 1 opencoro:
 #define _GNU_SOURCE

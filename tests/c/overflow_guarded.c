@@ -3,7 +3,7 @@
 // stack size and aborts.
 // env: OPENCORO_STACK_SIZE=64K
 // expect-status: 134
-// expect-stderr-count: 1 opencoro: coroutine stack overflow (64 KiB stack); raise OPENCORO_STACK_SIZE
+// expect-stderr-count: 1 ): coroutine stack overflow (64 KiB stack); raise OPENCORO_STACK_SIZE
 // expect-stderr-count: 1 opencoro:
 #include <stdio.h>
 #include <opencoro.h>

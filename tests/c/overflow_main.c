@@ -4,7 +4,7 @@
 // SIGSEGV as natively).
 // ulimit-s: 8192
 // expect-status: 134
-// expect-stderr-count: 1 opencoro: coroutine stack overflow (8192 KiB stack); raise OPENCORO_STACK_SIZE
+// expect-stderr-count: 1 ): coroutine stack overflow (8192 KiB stack); raise OPENCORO_STACK_SIZE
 // expect-stderr-count: 1 opencoro:
 #include <pthread.h>
 #include <stdio.h>
