@@ -707,10 +707,26 @@ if on j; then
 fi
 
 # row FIGURE VALUE TARGET OK(1/0/empty)
+# The summary also goes to $BENCH_MD (default docs/bench-summary.md) as a
+# Markdown table headed by the commit and date: the README's figures come
+# from that file, not typed. BENCH_MD= (empty) writes none; a run of some
+# sections only (BENCH_ONLY) writes none unless BENCH_MD is given.
+if [ -n "${BENCH_MD+set}" ]; then MD=$BENCH_MD; elif [ -n "$ONLY" ]; then MD=; else MD=docs/bench-summary.md; fi
+if [ -n "$MD" ]; then
+    {
+        echo "# \`make bench\` summary"
+        echo
+        echo "Written by \`scripts/bench.sh\` at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)') on $(date -u +%Y-%m-%d), $(nproc) CPUs; medians of $REPS runs."
+        echo
+        echo "| figure | value | target | status |"
+        echo "|---|---|---|---|"
+    } >"$MD.tmp"
+fi
 row() {
     local st
     case "${4-}" in 1) st=met;; 0) st=MISSED;; x) st="no result";; *) st="";; esac
     printf '  %-44s %14s %10s  %s\n' "$1" "$2" "$3" "$st"
+    [ -z "$MD" ] || printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$st" >>"$MD.tmp"
 }
 check() { # check VALUE COND : 1 when VALUE meets COND ("<= 5"), 0 if not, x if no value
     [ -n "$1" ] || { echo x; return; }
@@ -824,6 +840,10 @@ if on k; then
     printf '  natively:          wall %s ms [spread %s], CPU %s ms [spread %s]\n' "$(nv "$sn" 0)" "$(spread shell_native.wall_ms)" "$(nv "$cn" 0)" "$(spread shell_native.cpu_ms)"
     printf '  library/native: wall %s, CPU %s (target <= 1.1x both)\n' \
         "$( [ -n "$rw" ] && echo "${rw}x" || echo n/a)" "$( [ -n "$rc" ] && echo "${rc}x" || echo n/a)"
+    [ -z "$MD" ] || {
+        printf '| shell loop (%s x true; ls): wall library/native | %s | <= 1.1x | %s |\n' "$SHELL_N" "$( [ -n "$rw" ] && echo "${rw}x" || echo n/a)" "$( [ -n "$rw" ] && awk "BEGIN{print ($rw <= 1.1) ? \"met\" : \"MISSED\"}")"
+        printf '| shell loop (%s x true; ls): CPU library/native | %s | <= 1.1x | %s |\n' "$SHELL_N" "$( [ -n "$rc" ] && echo "${rc}x" || echo n/a)" "$( [ -n "$rc" ] && awk "BEGIN{print ($rc <= 1.1) ? \"met\" : \"MISSED\"}")"
+    } >>"$MD.tmp"
 fi
 
 if on l; then
@@ -844,6 +864,9 @@ if on l; then
     done
 fi
 
+if [ -n "$MD" ]; then
+    if [ "$broken" -eq 0 ]; then mv "$MD.tmp" "$MD" && echo "== summary written to $MD"; else rm -f "$MD.tmp"; fi
+fi
 if [ "$broken" -ne 0 ]; then
     echo "bench.sh: $broken run(s) crashed, hung or gave no result (see FAILED lines above)" >&2
     exit 1
