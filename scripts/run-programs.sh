@@ -263,6 +263,15 @@ assert {"live_coroutines", "peak_live_coroutines", "blocking_pool_calls", "time"
 assert r["slots"] and "switches" in r["slots"][0], r' 2>/dev/null; then echo "PASS stats_json"
     else echo "FAIL stats_json: '$err'"; fi
 fi
+if wanted stats_periodic_json; then
+    err=$(stats_run OPENCORO_STATS=200ms OPENCORO_STATS_FORMAT=json -- sleep 1.1)
+    if printf '%s\n' "$err" | python3 -c '
+import json, sys
+rs = [json.loads(l) for l in sys.stdin.read().splitlines() if l.strip()]
+assert len(rs) >= 5 and all(r["program"] == "sleep" for r in rs), len(rs)
+assert all(a["time"] <= b["time"] for a, b in zip(rs, rs[1:]))' 2>/dev/null; then echo "PASS stats_periodic_json"
+    else echo "FAIL stats_periodic_json: '$(printf '%s' "$err" | head -c 300)'"; fi
+fi
 if wanted stats_periodic; then
     err=$(stats_run OPENCORO_STATS=200ms -- sleep 1.1)
     n=$(printf '%s\n' "$err" | grep -c '^opencoro: stats: pid [0-9]* (sleep):')
