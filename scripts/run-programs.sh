@@ -331,6 +331,29 @@ if wanted dump_signal && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_hung"
     else echo "FAIL dump_signal: missing$miss"; printf '%s\n' "$got" | head -20 | sed 's/^/    /'; fi
 fi
 
+# --- the default worker count follows the cgroup's CPU quota (here a
+# cgroup of 1 CPU made for the test: v1's cpu controller or v2's cpu.max;
+# SKIP where neither can be made), unless OPENCORO_WORKERS says otherwise
+if wanted cgroup_quota_workers; then
+    cg= cgq=
+    if [ -d /sys/fs/cgroup/cpu ] && mkdir -p /sys/fs/cgroup/cpu/opencoro-test-$$ 2>/dev/null; then
+        cg=/sys/fs/cgroup/cpu/opencoro-test-$$; echo 100000 >"$cg/cpu.cfs_quota_us" 2>/dev/null && echo 100000 >"$cg/cpu.cfs_period_us" 2>/dev/null && cgq=ok
+    elif [ -f /sys/fs/cgroup/cgroup.controllers ] && mkdir -p /sys/fs/cgroup/opencoro-test-$$ 2>/dev/null; then
+        cg=/sys/fs/cgroup/opencoro-test-$$; echo '100000 100000' >"$cg/cpu.max" 2>/dev/null && cgq=ok
+    fi
+    if [ -z "$cgq" ]; then
+        echo "SKIP cgroup_quota_workers: cannot make a cgroup with a CPU quota here"
+    else
+        prog='import threading; t = threading.Thread(target=print, args=(1,)); t.start(); t.join()'
+        py=$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)
+        got=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && "$@"' x "$cg" env OPENCORO_STATS=1 LD_PRELOAD="$LIB" "$py" -c "$prog" 2>&1 | grep -o '[0-9]* workers;' | tail -1)
+        own=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && "$@"' x "$cg" env OPENCORO_WORKERS=2 OPENCORO_STATS=1 LD_PRELOAD="$LIB" "$py" -c "$prog" 2>&1 | grep -o '[0-9]* workers;' | tail -1)
+        if [ "$got" = "1 workers;" ] && [ "$own" = "2 workers;" ]; then echo "PASS cgroup_quota_workers"
+        else echo "FAIL cgroup_quota_workers: under a 1-CPU quota '$got' (1 expected), with OPENCORO_WORKERS=2 '$own' (2 expected)"; fi
+    fi
+    [ -n "$cg" ] && { sleep 0.2; rmdir "$cg" 2>/dev/null; }
+fi
+
 # --- programs built here
 if wanted cxx_sleep_for && build cxx_sleep_for g++ -O2 -std=c++17 -pthread -o "$BUILD/cxx_sleep_for" tests/programs/sleep_for.cpp; then
     check cxx_sleep_for 0 "'$BUILD/cxx_sleep_for'"

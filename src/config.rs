@@ -24,8 +24,10 @@ pub const MIN_STACK_SIZE: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `OPENCORO_WORKERS`: number of worker threads (default:
-    /// [`default_workers`]).
+    /// [`default_workers`], lowered to [`cgroup_workers`] at the start).
     pub workers: usize,
+    /// `OPENCORO_WORKERS` was given (the cgroup's quota does not lower it).
+    pub workers_explicit: bool,
     /// `OPENCORO_STACK_SIZE`: default coroutine stack size in bytes.
     pub stack_size: usize,
     /// `OPENCORO_GUARDED_STACKS`: how many stacks may have a guard page of
@@ -156,6 +158,29 @@ fn warn_misspelled(names: impl Iterator<Item = String>) {
     }
 }
 
+/// The names of the environment's `OPENCORO*` variables (the others are
+/// only looked at, not copied: every process under the library pays this).
+fn opencoro_names() -> Vec<String> {
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    let mut names = Vec::new();
+    // SAFETY: the process's environment: a null-terminated array of C
+    // strings; read at start-up, in the constructor, before any thread.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            let e = std::ffi::CStr::from_ptr(*p).to_bytes();
+            if e.starts_with(b"OPENCORO") {
+                let name = e.split(|&b| b == b'=').next().unwrap_or(e);
+                names.push(String::from_utf8_lossy(name).into_owned());
+            }
+            p = p.add(1);
+        }
+    }
+    names
+}
+
 /// The edit distance of two ASCII names (insertions, deletions, changes).
 fn edits(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -204,7 +229,7 @@ pub fn init() -> &'static Config {
             if let Ok(what) = std::env::var("OPENCORO_PRINT") {
                 print_and_exit(&what);
             }
-            warn_misspelled(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
+            warn_misspelled(opencoro_names().into_iter());
         }
         crate::debug!(
             "config: workers={} stack_size={} guarded_stacks={:?} enabled={}",
@@ -242,6 +267,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let enabled = parse_switch(&var, "OPENCORO", true);
     // The CPUs and the cgroup's quota are not read with the runtime off.
     let cpus = if enabled { default_workers() } else { 1 };
+    let workers_explicit = var("OPENCORO_WORKERS").is_some();
     let workers = parse(&var, "OPENCORO_WORKERS", cpus.min(fd_room), |s| {
         s.parse::<usize>().ok().filter(|&n| (1..=1024).contains(&n) && n <= fd_room)
     }, &format!("a whole number from 1 to {}, two fds each within a quarter of the fd limit", fd_room.min(1024)));
@@ -286,6 +312,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
     let listen_backlog = parse(&var, "OPENCORO_LISTEN_BACKLOG", 128, |s| s.parse::<i32>().ok().filter(|&n| (0..=65_535).contains(&n)), "a whole number from 0 to 65535");
     Config {
         workers,
+        workers_explicit,
         stack_size,
         guarded_stacks,
         blocking_threads,
@@ -384,14 +411,20 @@ pub fn parse_size(s: &str) -> Option<usize> {
     digits.parse::<usize>().ok()?.checked_mul(mult)
 }
 
-/// CPUs the process may use: those in the calling thread's affinity mask,
-/// or fewer when its cgroup has a CPU quota (cgroup v2 `cpu.max`, v1
-/// `cpu.cfs_quota_us`, of its group or any ancestor): the quota rounded
-/// up, as Go's runtime does since 1.25.
+/// The default worker count as far as the configuration knows it: the
+/// CPUs in the calling thread's affinity mask. The scheduler lowers it to
+/// the cgroup's CPU quota ([`cgroup_workers`]) when its threads start, so
+/// that a process that never has company reads no cgroup files.
 pub fn default_workers() -> usize {
-    let cpus = affinity_cpus();
-    let quota = std::fs::read_to_string("/proc/self/cgroup").ok().and_then(|c| cgroup_cpu_limit(std::path::Path::new("/sys/fs/cgroup"), &c));
-    quota.map_or(cpus, |q| q.min(cpus))
+    affinity_cpus()
+}
+
+/// The CPUs the process's cgroup allows (cgroup v2 `cpu.max`, v1
+/// `cpu.cfs_quota_us`, of its group or any ancestor), the quota rounded up
+/// as Go's runtime does since 1.25; None without a quota.
+pub fn cgroup_workers() -> Option<usize> {
+    let c = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    cgroup_cpu_limit(std::path::Path::new("/sys/fs/cgroup"), &c)
 }
 
 /// The smallest CPU quota (rounded up, at least 1) of the group named in

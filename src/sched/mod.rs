@@ -91,7 +91,8 @@ pub struct Runtime {
     pub(crate) slot: Box<[Slot]>,
     pub(crate) idle: Idle,
     /// Workers proper; the slots past them are spares (see `monitor`).
-    primaries: usize,
+    /// Lowered once, when the threads start, to the cgroup's CPU quota.
+    primaries: AtomicUsize,
     /// Local queues not yet claimed by their worker thread.
     deques: Mutex<Vec<Option<Worker<Arc<Task>>>>>,
     /// The main thread is (or will be) worker 0.
@@ -284,7 +285,7 @@ fn build() -> Runtime {
             })
             .collect(),
         idle: Idle::new(),
-        primaries,
+        primaries: AtomicUsize::new(primaries),
         deques: Mutex::new(deques.into_iter().map(Some).collect()),
         main_mode,
     }
@@ -292,6 +293,17 @@ fn build() -> Runtime {
 
 fn start_threads(rt: &'static Runtime) {
     crate::debug!("runtime starts: the process has company");
+    // No more workers than the cgroup's CPU quota allows (read only now: a
+    // process that never has company reads no cgroup file). The slots past
+    // the new count are spares; none of their threads exists yet.
+    if !crate::config::get().workers_explicit {
+        if let Some(q) = crate::config::cgroup_workers() {
+            if q < rt.workers() {
+                crate::debug!("cgroup CPU quota: {q} workers");
+                rt.primaries.store(q.max(1), Ordering::Relaxed);
+            }
+        }
+    }
     // The workers' fds first, while the program's own are fewest, and the
     // first spare's: a server at its fd limit (EMFILE is normal under load)
     // still gets one spare when a worker blocks (`start_spare`).
@@ -430,7 +442,7 @@ impl Runtime {
 
     /// Workers proper (spare slots not counted).
     pub fn workers(&self) -> usize {
-        self.primaries
+        self.primaries.load(Ordering::Relaxed)
     }
 
     /// Worker and spare slots.
