@@ -193,31 +193,22 @@ class OpencoroCommand(gdb.Command):
         super().__init__("opencoro", gdb.COMMAND_STACK, prefix=True)
 
 
-class OpencoroList(gdb.Command):
-    """One line per coroutine: kind, state, what it waits for."""
+class _Listing(gdb.Command):
+    """`opencoro list`: one line per coroutine (kind, state, what it waits
+    for). `opencoro bt`: each followed by its backtrace (running ones: see
+    their thread); `opencoro bt full` keeps the runtime's own frames."""
 
-    def __init__(self):
-        super().__init__("opencoro list", gdb.COMMAND_STACK)
-
-    def invoke(self, arg, from_tty):
-        cs = coroutines()
-        gdb.write("%d coroutines\n" % len(cs))
-        for c in cs:
-            gdb.write(describe(c) + "\n")
-
-
-class OpencoroBt(gdb.Command):
-    """Every coroutine with its state and backtrace (running ones: see their
-    thread). `opencoro bt full` keeps the runtime's own frames."""
-
-    def __init__(self):
-        super().__init__("opencoro bt", gdb.COMMAND_STACK)
+    def __init__(self, name, with_bt):
+        super().__init__(name, gdb.COMMAND_STACK)
+        self.with_bt = with_bt
 
     def invoke(self, arg, from_tty):
         cs = coroutines()
         gdb.write("%d coroutines\n" % len(cs))
         for c in cs:
             gdb.write(describe(c) + "\n")
+            if not self.with_bt:
+                continue
             if c["state"] == 1:
                 gdb.write("    (running: 'thread find LWP %d', then 'bt')\n" % c["tid"])
             else:
@@ -225,5 +216,5 @@ class OpencoroBt(gdb.Command):
 
 
 OpencoroCommand()
-OpencoroList()
-OpencoroBt()
+_Listing("opencoro list", False)
+_Listing("opencoro bt", True)
