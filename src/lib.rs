@@ -53,12 +53,6 @@ fn opencoro_init() {
     sched::set_monitor(sched::Monitor { start: monitor::start, restart_after_fork: monitor::restart_after_fork });
     sched::set_dispatch(reactor::dispatch);
     let cfg = config::init();
-    if cfg.enabled && cfg.dump_signal != 0 {
-        stats::dump::install(cfg.dump_signal);
-    }
-    if cfg.stats {
-        stats::report::start(cfg);
-    }
     if !cfg.inherit {
         preload_env::remove_self();
     }
@@ -67,8 +61,16 @@ fn opencoro_init() {
     if go {
         diag!("this is a Go program: Go runs its own threads and signals (SIGURG), so opencoro stays out of the way, as with OPENCORO=0");
     }
+    let on = cfg.enabled && !go && !old_glibc;
+    // Their threads are started now, before the hooks serve: plain threads.
+    if on && cfg.dump_signal != 0 {
+        stats::dump::install(cfg.dump_signal);
+    }
+    if on && cfg.stats {
+        stats::report::start(cfg);
+    }
     // The hooks start serving only now, with the layers wired above.
-    config::set_active(cfg.enabled && !go && !old_glibc);
+    config::set_active(on);
     // SAFETY: registering a plain function; it only stores to an atomic.
     unsafe { libc::pthread_atfork(None, None, Some(fork::after_fork_child)) };
 }
