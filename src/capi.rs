@@ -105,8 +105,7 @@ pub extern "C" fn opencoro_active() -> c_int {
 /// program was compiled against).
 #[no_mangle]
 pub extern "C" fn opencoro_version() -> *const std::ffi::c_char {
-    static V: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
-    V.get_or_init(|| std::ffi::CString::new(crate::config::version()).unwrap_or_default()).as_ptr()
+    crate::config::VERSION_NUL.as_ptr().cast()
 }
 
 /// Copies the process-wide figures into `*totals` (if not NULL) and the

@@ -113,9 +113,13 @@ pub const SWITCHES: &[(&str, &str, &str)] = &[
     ("OPENCORO_LIB", "beside the launcher", "the library the launcher preloads (read by the launcher only)"),
 ];
 
+/// The library's version and the commit it was built from, NUL-terminated
+/// for the C API (`opencoro_version`).
+pub const VERSION_NUL: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OPENCORO_COMMIT"), ")\0");
+
 /// The library's version and the commit it was built from.
 pub fn version() -> &'static str {
-    concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OPENCORO_COMMIT"), ")")
+    VERSION_NUL.trim_end_matches('\0')
 }
 
 /// `OPENCORO_PRINT`: prints the switch table or the version to stdout and
@@ -136,19 +140,16 @@ fn print_and_exit(what: &str) {
             return;
         }
     };
-    // SAFETY: a plain write of our own buffer to fd 1, then _exit: nothing
-    // of the program has run yet.
-    unsafe {
-        libc::write(1, text.as_ptr().cast(), text.len());
-        libc::_exit(0);
-    }
+    crate::sys::raw_write_all(1, text.as_bytes());
+    // SAFETY: _exit has no preconditions; nothing of the program has run.
+    unsafe { libc::_exit(0) }
 }
 
 /// One line for each `OPENCORO_*` variable in the environment that is no
 /// switch but within two edits of one (a misspelling would otherwise be
 /// ignored without a word); names further off are someone else's.
 fn warn_misspelled(names: impl Iterator<Item = String>) {
-    for name in names.filter(|n| n.starts_with("OPENCORO")) {
+    for name in names {
         if SWITCHES.iter().any(|(s, _, _)| *s == name) {
             continue;
         }
@@ -296,11 +297,13 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Config {
         s.parse::<usize>().ok().filter(|&n| (workers..=workers + 1024).contains(&n))
     }, "a whole number, at least OPENCORO_WORKERS");
     let inherit = parse_switch(&var, "OPENCORO_INHERIT", true);
-    let stats_every_ms = parse(&var, "OPENCORO_STATS", 0u64, |s| match s {
-        "1" | "on" | "0" | "off" => Some(0),
+    // 0: off; 1: at exit only; an interval (at least 10 ms): also that often.
+    let stats_setting = parse(&var, "OPENCORO_STATS", 0u64, |s| match s {
+        "0" | "off" => Some(0),
+        "1" | "on" => Some(1),
         _ => parse_interval_ms(s),
     }, "0, 1, or an interval such as 1s or 500ms");
-    let stats = stats_every_ms > 0 || matches!(var("OPENCORO_STATS").as_deref().map(str::trim), Some("1" | "on"));
+    let (stats, stats_every_ms) = (stats_setting != 0, if stats_setting > 1 { stats_setting } else { 0 });
     let dump_signal = parse(&var, "OPENCORO_DUMP_SIGNAL", 0, parse_signal, "a signal such as SIGQUIT or 3 (not SIGKILL, SIGSTOP or SIGURG)");
     let stats_json = parse(&var, "OPENCORO_STATS_FORMAT", false, |s| match s {
         "json" => Some(true),

@@ -46,20 +46,26 @@ impl Write for LineBuf {
 /// the lines of a process tree can be told apart. Async-signal-safe (a raw
 /// `getpid`, glibc's `program_invocation_short_name`, no allocation).
 pub fn prefix(line: &mut LineBuf) {
+    // SAFETY: getpid has no arguments and cannot fail.
+    let pid = unsafe { crate::sys::syscall6(libc::SYS_getpid, 0, 0, 0, 0, 0, 0) };
+    let _ = write!(line, "opencoro: pid {pid} ({}): ", program());
+}
+
+/// The program's short name (glibc's `program_invocation_short_name`, at
+/// most 64 bytes; "?" if it is not UTF-8). Async-signal-safe.
+pub fn program() -> &'static str {
     extern "C" {
         static program_invocation_short_name: *const core::ffi::c_char;
     }
-    // SAFETY: getpid has no arguments and cannot fail.
-    let pid = unsafe { crate::sys::syscall6(libc::SYS_getpid, 0, 0, 0, 0, 0, 0) };
-    let _ = write!(line, "opencoro: pid {pid} (");
-    // SAFETY: glibc sets it before any constructor runs: a C string (or null).
+    // SAFETY: glibc sets it before any constructor runs: a C string (or
+    // null) that lives as long as the process.
     let name = unsafe { program_invocation_short_name };
-    if !name.is_null() {
-        // SAFETY: as above; read up to its NUL, at most 64 bytes.
-        let bytes = unsafe { core::slice::from_raw_parts(name as *const u8, (0..64).find(|&i| *name.add(i) == 0).unwrap_or(64)) };
-        let _ = line.write_str(core::str::from_utf8(bytes).unwrap_or("?"));
+    if name.is_null() {
+        return "";
     }
-    let _ = line.write_str("): ");
+    // SAFETY: as above; read up to its NUL, at most 64 bytes.
+    let bytes = unsafe { core::slice::from_raw_parts(name as *const u8, (0..64).find(|&i| *name.add(i) == 0).unwrap_or(64)) };
+    core::str::from_utf8(bytes).unwrap_or("?")
 }
 
 /// Writes `opencoro: pid N (program): <args>\n` to stderr.

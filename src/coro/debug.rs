@@ -21,7 +21,7 @@ use crate::sync::spin::SpinLock;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum WaitKind {
-    /// Nothing recorded (runnable, running, or a wait of its own kind).
+    /// Nothing recorded yet (it never parked).
     Nothing = 0,
     /// An fd's readiness (`arg`: the fd).
     Fd = 1,
@@ -51,7 +51,9 @@ pub struct Node {
     tid: AtomicPtr<AtomicI32>,
     /// pc, sp, fp at its last suspension (0 before it first suspends).
     ctx: [Cell<usize>; 3],
-    /// What it waits for ([`WaitKind`]) and about what.
+    /// What it waits for ([`WaitKind`]) and about what: set before every
+    /// park, and meaningful only while the task is parked (not cleared when
+    /// it runs again: that would cost the switch path two stores).
     wait_kind: AtomicU8,
     wait_arg: AtomicU64,
     /// 1 for a green thread, 2 for `main`, 0 for a C API coroutine.

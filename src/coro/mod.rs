@@ -315,6 +315,11 @@ impl Task {
         &self.signals
     }
 
+    /// The task's entry in the debug list ([`debug`]).
+    pub fn debug_node(&self) -> &debug::Node {
+        &self.debug
+    }
+
     /// Raises the signals held for the running task `self` that its mask
     /// lets through: their handlers run here, on the task, where the
     /// runtime holds nothing, so their own calls reach the hooks (a
@@ -784,8 +789,6 @@ unsafe fn suspend_task(t: *const Task, req: Request) -> Resume {
     // SAFETY: per the contract; its yielder was set when the coroutine
     // started and lives on the coroutine's own stack.
     let r = unsafe { (*(*t).yielder.get()).suspend(req) };
-    // SAFETY: as above.
-    unsafe { (*t).debug.waits(debug::WaitKind::Nothing, 0) };
     // SAFETY: t is still the running task (we are on its stack again).
     unsafe { (*t).deliver_pending() };
     r
@@ -798,13 +801,6 @@ pub fn waits_for(kind: debug::WaitKind, arg: u64) {
     if !t.is_null() {
         // SAFETY: non-null CURRENT is the running task.
         unsafe { (*t).debug.waits(kind, arg) };
-    }
-}
-
-/// The task's entry in the debug list.
-impl Task {
-    pub fn debug_node(&self) -> &debug::Node {
-        &self.debug
     }
 }
 

@@ -195,7 +195,7 @@ fn print() {
     let mut text = format!(
         "opencoro: dump: pid {} ({}): {} coroutines (for each suspended one, the code addresses found on its stack, newest first)\n",
         std::process::id(),
-        super::report::program(),
+        crate::log::program(),
         all.len()
     );
     for s in all {

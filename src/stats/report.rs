@@ -93,20 +93,6 @@ pub(crate) fn start(cfg: &crate::config::Config) {
     }
 }
 
-/// The program's short name (`program_invocation_short_name`).
-pub(crate) fn program() -> String {
-    extern "C" {
-        static program_invocation_short_name: *const libc::c_char;
-    }
-    // SAFETY: glibc sets it before any constructor runs; a C string.
-    let p = unsafe { program_invocation_short_name };
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: as above.
-    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
-}
-
 /// Where reports and dumps go (see `OUT`).
 pub(crate) fn out_fd() -> i32 {
     OUT.load(Ordering::Relaxed)
@@ -141,7 +127,7 @@ fn print() {
     }
     let t = totals();
     let pid = std::process::id();
-    let prog = program();
+    let prog = crate::log::program();
     let slots: Vec<(usize, CWorkerStats)> =
         (0..t.slots as usize).map(|i| (i, worker(i))).filter(|(i, w)| *i < t.workers as usize || w.switches != 0).collect();
     if crate::config::get().stats_json {
@@ -158,7 +144,7 @@ fn print() {
             .collect();
         line(&format!(
             "{{\"pid\":{pid},\"program\":{},\"time\":{now:.3},\"workers\":{},\"live_coroutines\":{},\"peak_live_coroutines\":{},\"stack_bytes\":{},\"peak_stack_bytes\":{},\"blocking_pool_calls\":{},\"slots\":[{}]}}",
-            json_str(&prog),
+            json_str(prog),
             t.workers,
             t.live_coroutines,
             t.peak_live_coroutines,
