@@ -279,56 +279,63 @@ if wanted stats_periodic; then
     else echo "FAIL stats_periodic: $n reports in 1.1 s at 200 ms (at least 4 expected): '$(printf '%s' "$err" | head -c 300)'"; fi
 fi
 
-# --- the gdb extension: `opencoro bt` on a live process shows each green
+# --- a program hung on purpose (tests/programs/gdb_hung.c), for the two
+# ways of seeing its coroutines below.
+# start_hung NAME ENV...: starts it under the library with one worker and
+# ENV, stdout and stderr to $OUT/NAME.out and .err, waits until it says
+# "ready" (all three green threads are inside their calls); sets hpid.
+start_hung() {
+    local name=$1; shift
+    (cd "$WORK" && env OPENCORO_WORKERS=1 "$@" LD_PRELOAD="$LIB" timeout -k 5 60 "$BUILD/gdb_hung" >"$OUT/$name.out" 2>"$OUT/$name.err" &) 2>/dev/null
+    for _ in $(seq 100); do grep -q ready "$OUT/$name.out" 2>/dev/null && break; sleep 0.1; done
+    hpid=$(pgrep -f "^$BUILD/gdb_hung" | head -1)
+}
+# expect_lines NAME TEXT EXTENDED-REGEX...: PASS NAME when TEXT has a line
+# matching each regex, else FAIL naming the missing ones
+expect_lines() {
+    local name=$1 text=$2 want miss=; shift 2
+    for want in "$@"; do
+        printf '%s\n' "$text" | grep -Eq "$want" || miss="$miss [$want]"
+    done
+    if [ -z "$miss" ]; then echo "PASS $name"
+    else echo "FAIL $name: missing$miss"; printf '%s\n' "$text" | tail -25 | sed 's/^/    /'; fi
+}
+
+# the gdb extension: `opencoro bt` on a live process shows each green
 # thread's state, what it waits for and its backtrace down to the program's
 # own function (preload/opencoro-gdb.py)
 if wanted gdb_opencoro_bt && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_hung" tests/programs/gdb_hung.c; then
     if ! command -v gdb >/dev/null; then
         echo "FAIL gdb_opencoro_bt: gdb is not installed"
     else
-        (cd "$WORK" && OPENCORO_WORKERS=1 LD_PRELOAD="$LIB" exec timeout -k 5 60 "$BUILD/gdb_hung" >"$OUT/gdb_hung.out" 2>&1 &) 2>/dev/null
-        for _ in $(seq 100); do grep -q ready "$OUT/gdb_hung.out" 2>/dev/null && break; sleep 0.1; done
-        hpid=$(pgrep -f "^$BUILD/gdb_hung" | head -1)
+        start_hung gdb_hung
         got=$(timeout 60 gdb -batch -nx -p "$hpid" -ex "source $ROOT/preload/opencoro-gdb.py" -ex 'opencoro bt' 2>&1)
         kill "$hpid" 2>/dev/null
-        miss=
-        for want in '^4 coroutines$' \
+        expect_lines gdb_opencoro_bt "$got" '^4 coroutines$' \
             '^coroutine 0x[0-9a-f]+ \(green thread\): waiting, waiting on fd [0-9]+$' \
             '^coroutine 0x[0-9a-f]+ \(green thread\): waiting, waiting on a lock' \
             '^coroutine 0x[0-9a-f]+ \(green thread\): waiting, sleeping$' \
             '^coroutine 0x[0-9a-f]+ \(main\): waiting, joining coroutine' \
             'in reader_blocked_in_read .*gdb_hung.c' 'in locker_blocked_on_mutex .*gdb_hung.c' \
             'in sleeper_in_usleep .*gdb_hung.c' 'in main \(\) at .*gdb_hung.c' \
-            'opencoro::hooks::rw::read \(\)' 'opencoro::hooks::lock::pthread_mutex_lock \(\)'; do
-            printf '%s\n' "$got" | grep -Eq "$want" || miss="$miss [$want]"
-        done
-        if [ -z "$miss" ]; then echo "PASS gdb_opencoro_bt"
-        else echo "FAIL gdb_opencoro_bt: missing$miss"; printf '%s\n' "$got" | tail -25 | sed 's/^/    /'; fi
+            'opencoro::hooks::rw::read \(\)' 'opencoro::hooks::lock::pthread_mutex_lock \(\)'
     fi
 fi
 
-# --- OPENCORO_DUMP_SIGNAL: the same hung program lists its coroutines on
+# OPENCORO_DUMP_SIGNAL: the same hung program lists its coroutines on
 # stderr when it gets SIGQUIT, with what each waits for and the code
 # addresses on its stack (the libc call it waits in among them)
 if wanted dump_signal && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_hung" tests/programs/gdb_hung.c; then
-    (cd "$WORK" && OPENCORO_WORKERS=1 OPENCORO_DUMP_SIGNAL=SIGQUIT LD_PRELOAD="$LIB" exec timeout -k 5 60 "$BUILD/gdb_hung" >"$OUT/dump.out" 2>"$OUT/dump.err" &) 2>/dev/null
-    for _ in $(seq 100); do grep -q ready "$OUT/dump.out" 2>/dev/null && break; sleep 0.1; done
-    hpid=$(pgrep -f "^$BUILD/gdb_hung" | head -1)
+    start_hung dump OPENCORO_DUMP_SIGNAL=SIGQUIT
     [ -n "$hpid" ] && kill -QUIT "$hpid"
     for _ in $(seq 100); do [ "$(grep -c '^coroutine ' "$OUT/dump.err" 2>/dev/null)" -ge 4 ] && break; sleep 0.1; done
     [ -n "$hpid" ] && kill "$hpid" 2>/dev/null
-    got=$(cat "$OUT/dump.err")
-    miss=
-    for want in '^opencoro: dump: pid [0-9]+ \(gdb_hung\): 4 coroutines' \
+    expect_lines dump_signal "$(cat "$OUT/dump.err")" '^opencoro: dump: pid [0-9]+ \(gdb_hung\): 4 coroutines' \
         '^coroutine 0x[0-9a-f]+ \(green thread\): waiting on fd [0-9]+$' \
         '^coroutine 0x[0-9a-f]+ \(green thread\): waiting on a lock' \
         '^coroutine 0x[0-9a-f]+ \(green thread\): sleeping$' \
         '^coroutine 0x[0-9a-f]+ \(main\): joining coroutine' \
-        '^    0x[0-9a-f]+ read\+0x0 \(.*libc' '^    0x[0-9a-f]+ pthread_mutex_lock\+0x0 \(.*libc' '^    0x[0-9a-f]+ .*gdb_hung\+0x'; do
-        printf '%s\n' "$got" | grep -Eq "$want" || miss="$miss [$want]"
-    done
-    if [ -z "$miss" ]; then echo "PASS dump_signal"
-    else echo "FAIL dump_signal: missing$miss"; printf '%s\n' "$got" | head -20 | sed 's/^/    /'; fi
+        '^    0x[0-9a-f]+ read\+0x0 \(.*libc' '^    0x[0-9a-f]+ pthread_mutex_lock\+0x0 \(.*libc' '^    0x[0-9a-f]+ .*gdb_hung\+0x'
 fi
 
 # --- the default worker count follows the cgroup's CPU quota (here a
