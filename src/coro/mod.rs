@@ -754,16 +754,41 @@ fn inherited_sigmask() -> u64 {
     }
 }
 
-/// The calling thread's `__cxa_eh_globals` (libstdc++ and libc++abi both
-/// export `__cxa_get_globals`), or null when no C++ runtime is loaded.
+/// `__cxa_get_globals` as looked up by [`prime_cxa_lookup`], for the next
+/// [`ThreadSlots::current`] only: 0 when none is primed, 1 when it was missing.
+static CXA_PRIMED: AtomicUsize = AtomicUsize::new(0);
+
+/// Looks `__cxa_get_globals` up now, for the next [`ThreadSlots::current`]:
+/// `run_main` calls it on `main`'s descriptor before worker 0's loop takes
+/// one of its own. A lookup that fails makes `dlsym` allocate its error
+/// message, and on a fresh descriptor that first `malloc` creates a malloc
+/// arena (a 64 MiB reservation and its pages) in every process, C++ or not.
+pub(crate) fn prime_cxa_lookup() {
+    let f = cxa_get_globals_fn();
+    CXA_PRIMED.store(if f == 0 { 1 } else { f }, Ordering::Relaxed);
+}
+
+/// The address of `__cxa_get_globals` (libstdc++ and libc++abi both export
+/// it), or 0 when no C++ runtime is loaded.
+fn cxa_get_globals_fn() -> usize {
+    // SAFETY: dlsym with a NUL-terminated name.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"__cxa_get_globals".as_ptr()) as usize }
+}
+
+/// The calling thread's `__cxa_eh_globals`, or null when no C++ runtime is
+/// loaded.
 fn cxa_eh_globals() -> *mut [usize; 2] {
-    // SAFETY: dlsym with a NUL-terminated name; the symbol, when present, is
-    // `__cxa_eh_globals *__cxa_get_globals(void)`, valid on any thread.
+    let f = match CXA_PRIMED.swap(0, Ordering::Relaxed) {
+        0 => cxa_get_globals_fn(),
+        1 => 0,
+        f => f,
+    };
+    if f == 0 {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: the symbol is `__cxa_eh_globals *__cxa_get_globals(void)`,
+    // valid on any thread.
     unsafe {
-        let f = libc::dlsym(libc::RTLD_DEFAULT, c"__cxa_get_globals".as_ptr());
-        if f.is_null() {
-            return std::ptr::null_mut();
-        }
         let f: extern "C" fn() -> *mut [usize; 2] = std::mem::transmute(f);
         f()
     }

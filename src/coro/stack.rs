@@ -295,7 +295,9 @@ impl Pool {
     pub fn take(&self, size: usize) -> Result<Stack, AllocError> {
         let size = round_size(size);
         let mut classes = self.lock();
-        let class = classes.entry(size).or_default();
+        // The warm list has room from the start: `main`'s stack comes back
+        // on worker 0's loop, whose first `malloc` would create an arena.
+        let class = classes.entry(size).or_insert_with(|| SizeClass { warm: VecDeque::with_capacity(4), ..Default::default() });
         if let Some(s) = class.warm.pop_back().or_else(|| class.cold.pop()) {
             return Ok(s);
         }

@@ -41,6 +41,7 @@
 //! loader lock.
 
 pub mod idle;
+mod inbox;
 pub mod watch;
 pub mod worker;
 
@@ -64,11 +65,11 @@ pub(crate) struct Slot {
     /// The thief's end of the slot's local queue.
     pub(crate) stealer: Stealer<Arc<Task>>,
     /// Pinned tasks woken from other threads (and `main`).
-    pub(crate) inbox: Injector<Arc<Task>>,
+    pub(crate) inbox: inbox::Inbox,
     /// Green threads whose timer fired while the worker was busy; they go
     /// before its queue (a thread that slept is behind in CPU time, as the
     /// kernel's scheduler sees it) and may be stolen.
-    pub(crate) woken: Injector<Arc<Task>>,
+    pub(crate) woken: inbox::Inbox,
     /// Fd readiness of its coroutines, and where it sleeps when idle. A
     /// spare's is made when the slot is first used (each costs the process
     /// three fds).
@@ -275,8 +276,8 @@ fn build() -> Runtime {
             .into_iter()
             .map(|stealer| Slot {
                 stealer,
-                inbox: Injector::new(),
-                woken: Injector::new(),
+                inbox: inbox::Inbox::new(),
+                woken: inbox::Inbox::new(),
                 poller: OnceLock::new(),
                 watch: watch::Watch::default(),
                 timers: Mutex::new(crate::reactor::timer::TimerHeap::new()),
@@ -601,6 +602,14 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
     // not depend on which OS thread runs it.
     let layout = own_descriptors();
     let loop_tp = layout.and_then(|l| l.thread_descriptor(crate::glibc::tls::fresh_tid()));
+    // What the loop would allocate or look up first, done here: on a
+    // fresh descriptor the first `malloc` creates a malloc arena (a 64 MiB
+    // reservation and its first pages), which a process that never has
+    // company does not need (and a failed `dlsym` allocates).
+    crate::coro::prime_cxa_lookup();
+    // SAFETY: the task is ours; no worker has it yet.
+    unsafe { t.prepare() };
+    schedule(t.clone());
     if let (Some(l), Some(loop_tp)) = (layout, loop_tp) {
         t.set_own_tp(main_tp);
         l.set_current(main_tp, Arc::as_ptr(&t) as usize);
@@ -609,7 +618,6 @@ pub fn run_main(main: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> u
         unsafe { crate::sys::set_thread_pointer(loop_tp, l.fast_fs) };
         l.thread_start(false);
     }
-    schedule(t.clone());
     worker::run(rt, 0, deque, Some(&t));
     if let (Some(l), Some(_)) = (layout, loop_tp) {
         // SAFETY: back to the main thread's own descriptor, for glibc's exit.

@@ -341,7 +341,7 @@ fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
             return Some(t);
         }
     }
-    if let Some(t) = take_one(&rt.slot[local.index].woken) {
+    if let Some(t) = rt.slot[local.index].woken.take() {
         return Some(t);
     }
     // Alternation between pinned and new work, so neither starves the other;
@@ -368,22 +368,9 @@ fn take_pinned(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
     let inbox = &rt.slot[local.index].inbox;
     let own = || local.own.borrow_mut().pop_front();
     if tick & 2 == 0 {
-        own().or_else(|| take_one(inbox))
+        own().or_else(|| inbox.take())
     } else {
-        take_one(inbox).or_else(own)
-    }
-}
-
-fn take_one(q: &crossbeam_deque::Injector<Arc<Task>>) -> Option<Arc<Task>> {
-    if q.is_empty() {
-        return None;
-    }
-    loop {
-        match q.steal() {
-            Steal::Success(t) => return Some(t),
-            Steal::Empty => return None,
-            Steal::Retry => continue,
-        }
+        inbox.take().or_else(own)
     }
 }
 
@@ -415,7 +402,7 @@ fn steal_from_peers(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
         if v == local.index {
             continue;
         }
-        if let Some(t) = take_one(&rt.slot[v].woken) {
+        if let Some(t) = rt.slot[v].woken.take() {
             return Some(t);
         }
         loop {
@@ -686,10 +673,10 @@ fn spare_duties(rt: &Runtime, local: &Local) -> Option<Arc<Task>> {
         fire_timers(rt, w);
         poll_now(rt, local, w);
         if found.is_none() {
-            found = take_one(&rt.slot[w].woken);
+            found = rt.slot[w].woken.take();
         }
         if found.is_none() {
-            if let Some(t) = take_one(&rt.slot[w].inbox) {
+            if let Some(t) = rt.slot[w].inbox.take() {
                 if t.own_tp() != 0 {
                     found = Some(t);
                 } else {

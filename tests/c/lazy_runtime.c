@@ -1,9 +1,10 @@
 // A process that has no second coroutine never meets the runtime: after a
 // sleep, a yield, a pipe read and a mutex, a single-threaded program sees
 // the same fds in /proc/self/fd, the same Threads: count, the default
-// SIGSEGV, SIGBUS and SIGURG dispositions and no alternate signal stack as
-// natively (before: two workers, a monitor, four fds and three handlers
-// from the start). Its first pthread_create starts the runtime, and the
+// SIGSEGV, SIGBUS and SIGURG dispositions, no alternate signal stack and
+// one malloc arena as natively (before: two workers, a monitor, four fds
+// and three handlers from the start; then a second arena, made by worker
+// 0's loop on its own descriptor, with a 64 MiB reservation). Its first pthread_create starts the runtime, and the
 // threads it makes are green.
 // native: same
 // env: OPENCORO_WORKERS=2
@@ -12,12 +13,28 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
 
 static int fds[2];
+
+/* The malloc arenas in existence: malloc_info lists each as a <heap>. */
+static int arenas(void) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CHECK(f != NULL);
+    CHECK(malloc_info(0, f) == 0);
+    CHECK(fclose(f) == 0);
+    int n = 0;
+    for (char *p = buf; (p = strstr(p, "<heap nr=")); p++) n++;
+    free(buf);
+    return n;
+}
 
 /* The fds the program made (3 and 4, its pipe) and how many lie above 1000
  * (the runtime puts its own high; those inherited from the caller are not
@@ -39,9 +56,9 @@ static void show(const char *when) {
     CHECK(sigaction(SIGSEGV, NULL, &segv) == 0 && sigaction(SIGBUS, NULL, &bus) == 0 && sigaction(SIGURG, NULL, &urg) == 0);
     stack_t ss;
     CHECK(sigaltstack(NULL, &ss) == 0);
-    printf("; threads %d; SIGSEGV %s, SIGBUS %s, SIGURG %s; altstack %s\n", os_threads(),
+    printf("; threads %d; SIGSEGV %s, SIGBUS %s, SIGURG %s; altstack %s; malloc arenas %d\n", os_threads(),
            segv.sa_handler == SIG_DFL ? "default" : "handled", bus.sa_handler == SIG_DFL ? "default" : "handled",
-           urg.sa_handler == SIG_DFL ? "default" : "handled", ss.ss_flags & SS_DISABLE ? "none" : "set");
+           urg.sa_handler == SIG_DFL ? "default" : "handled", ss.ss_flags & SS_DISABLE ? "none" : "set", arenas());
 }
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
