@@ -28,7 +28,7 @@
 //! that overflows past its canary has already written into the top of its
 //! neighbour. The README states this trade-off.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -263,7 +263,10 @@ struct SizeClass {
 /// mappings, not bytes); idle workers [`Pool::trim`] the warm lists beyond
 /// `POOL_WARM` so a burst's memory is given back off the hot path.
 pub struct Pool {
-    classes: Mutex<HashMap<usize, SizeClass>>,
+    /// Per stack size, few of them (most processes use one or two): a
+    /// scanned list, where a hash map cost a SipHash per take and per give
+    /// (4% of a spawn and join) and a `getrandom` per process for its keys.
+    classes: Mutex<Vec<(usize, SizeClass)>>,
     /// Guarded stacks in existence; changed only under the mutex.
     guarded_live: AtomicUsize,
     /// `OPENCORO_GUARDED_STACKS`, or (None) its default, read from the
@@ -278,7 +281,7 @@ pub struct Pool {
 impl Pool {
     pub fn new(guarded_limit: Option<usize>) -> Self {
         Pool {
-            classes: Mutex::new(HashMap::new()),
+            classes: Mutex::new(Vec::new()),
             guarded_live: AtomicUsize::new(0),
             guarded_limit,
             default_limit: OnceLock::new(),
@@ -286,7 +289,7 @@ impl Pool {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, SizeClass>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(usize, SizeClass)>> {
         self.classes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -295,9 +298,7 @@ impl Pool {
     pub fn take(&self, size: usize) -> Result<Stack, AllocError> {
         let size = round_size(size);
         let mut classes = self.lock();
-        // The warm list has room from the start: `main`'s stack comes back
-        // on worker 0's loop, whose first `malloc` would create an arena.
-        let class = classes.entry(size).or_insert_with(|| SizeClass { warm: VecDeque::with_capacity(4), ..Default::default() });
+        let class = class_of(&mut classes, size);
         if let Some(s) = class.warm.pop_back().or_else(|| class.cold.pop()) {
             return Ok(s);
         }
@@ -331,9 +332,9 @@ impl Pool {
     /// Returns a stack whose coroutine has finished.
     pub fn give(&self, mut s: Stack) {
         s.top += std::mem::take(&mut s.reserved);
-        s.pooled_at = crate::sys::now_ns();
+        s.pooled_at = pool_clock();
         let mut classes = self.lock();
-        let class = classes.entry(s.class).or_default();
+        let class = class_of(&mut classes, s.class);
         class.warm.push_back(s);
         if class.warm.len() > POOL_WARM {
             self.over.store(true, Ordering::Relaxed);
@@ -353,8 +354,8 @@ impl Pool {
         {
             let mut classes = self.lock();
             let mut still_over = false;
-            for class in classes.values_mut() {
-                let old = crate::sys::now_ns().saturating_sub(TRIM_AGE_NS);
+            let old = pool_clock().saturating_sub(TRIM_AGE_NS);
+            for (_, class) in classes.iter_mut() {
                 while class.warm.len() > POOL_WARM
                     && batch.len() < max
                     && class.warm.front().is_some_and(|s| s.pooled_at < old)
@@ -379,7 +380,7 @@ impl Pool {
         }
         let mut classes = self.lock();
         for s in batch {
-            classes.entry(s.class).or_default().cold.push(s);
+            class_of(&mut classes, s.class).cold.push(s);
         }
         n
     }
@@ -393,6 +394,26 @@ impl Pool {
     pub fn guarded_live(&self) -> usize {
         self.guarded_live.load(Ordering::Relaxed)
     }
+}
+
+/// The pool's size class for `size`, made on first use. Its warm list has
+/// room from the start: `main`'s stack comes back on worker 0's loop, whose
+/// first `malloc` would create a malloc arena.
+fn class_of(classes: &mut Vec<(usize, SizeClass)>, size: usize) -> &mut SizeClass {
+    let i = match classes.iter().position(|(s, _)| *s == size) {
+        Some(i) => i,
+        None => {
+            classes.push((size, SizeClass { warm: VecDeque::with_capacity(4), ..Default::default() }));
+            classes.len() - 1
+        }
+    };
+    &mut classes[i].1
+}
+
+/// When a stack came back, for `trim`'s age test: the coarse clock (a
+/// tick's resolution, a quarter of the full clock's cost on every give).
+fn pool_clock() -> u64 {
+    crate::sys::clock_ns(libc::CLOCK_MONOTONIC_COARSE)
 }
 
 static POOL: crate::sync::PerProcess<Pool> = crate::sync::PerProcess::new();
