@@ -15,7 +15,7 @@
 use std::fs;
 use std::path::Path;
 
-const KINDS: [&str; 6] = ["co", "shared", "co_guard", "co_unwind", "any", "always"];
+const KINDS: [&str; 7] = ["co", "company", "shared", "co_guard", "co_unwind", "any", "always"];
 const NO_MANGLE: &str = "cfg_attr(feature = \"preload\", no_mangle)";
 
 /// The name after `fn ` in `s` (up to `(` or `<`).

@@ -41,7 +41,8 @@ int opencoro_join(opencoro_task *t, void **result);
 /* Lets other coroutines run (sched_yield() outside a coroutine). */
 void opencoro_yield(void);
 
-/* 1 when called from a runtime coroutine, else 0. */
+/* 1 when the runtime serves the caller: a runtime coroutine, or main before
+ * the first spawn or thread makes it one; else 0. */
 int opencoro_active(void);
 
 /* The library's version and commit, such as "0.1.0 (commit abc1234)". */

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 lib=target/release/libopencoro.so
-declared=$( (grep -ohE '^\s+(co|shared|co_guard|co_unwind|any|always) fn [A-Za-z0-9_]+' src/hooks/*.rs | awk '{print $3}';
+declared=$( (grep -ohE '^\s+(co|company|shared|co_guard|co_unwind|any|always) fn [A-Za-z0-9_]+' src/hooks/*.rs | awk '{print $3}';
              # hooks written out by hand: the exported functions after a
              # `cfg_attr(feature = "preload", no_mangle)` line
              grep -h -A1 'cfg_attr(feature = "preload", no_mangle)' src/hooks/*.rs | grep -oE 'extern "C(-unwind)?" fn [A-Za-z0-9_]+' | sed -E 's/.* fn //';

@@ -94,10 +94,12 @@ pub extern "C" fn opencoro_yield() {
     });
 }
 
-/// 1 when called from a runtime coroutine, 0 otherwise.
+/// 1 when the runtime serves the caller: a runtime coroutine, or `main`
+/// while it is still a plain function that the first spawn or thread makes
+/// a coroutine (see `sched::adopt_main`); 0 otherwise.
 #[no_mangle]
 pub extern "C" fn opencoro_active() -> c_int {
-    c_int::from(coro::in_coroutine())
+    c_int::from(coro::in_coroutine() || crate::sched::main_awaits_company())
 }
 
 /// The library's version and commit, as `"0.1.0 (commit abc1234)"`: a

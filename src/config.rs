@@ -93,7 +93,7 @@ static CONFIG: OnceLock<Config> = OnceLock::new();
 pub const SWITCHES: &[(&str, &str, &str)] = &[
     ("OPENCORO", "1", "0 turns the runtime off: main runs as without the library, every hook calls libc directly"),
     ("OPENCORO_WORKERS", "CPUs in the affinity mask, or the cgroup quota if lower", "worker threads (1 to 1024); the main thread is worker 0"),
-    ("OPENCORO_STACK_SIZE", "256K", "stack of a coroutine spawned with size 0 (16K to 4G); also the least for main's"),
+    ("OPENCORO_STACK_SIZE", "256K", "stack of a coroutine spawned with size 0 (16K to 4G); main's is the main thread's own"),
     ("OPENCORO_GUARDED_STACKS", "vm.max_map_count / 4", "how many stacks get a guard region of their own"),
     ("OPENCORO_BLOCKING_THREADS", "1024", "most threads of the pool for regular-file I/O, fsync, open (1 to 65536)"),
     ("OPENCORO_THREADS", "green", "os makes pthread_create start real OS threads"),

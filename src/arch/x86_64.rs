@@ -117,3 +117,117 @@ pub fn here() -> [usize; 3] {
     }
     [pc, sp, fp]
 }
+
+/// Bytes [`switch`] keeps on a suspended context's stack: the FPU control
+/// words, six callee-saved registers and the return address.
+const SWITCH_FRAME: usize = 64;
+
+/// Suspends the calling context and continues another: pushes the
+/// callee-saved registers (rbp, rbx, r12-r15) and the SSE and x87 control
+/// words, stores the stack pointer in `*save`, loads `to` (a stack pointer
+/// stored by an earlier `switch`, or made by [`new_context`]) and pops its
+/// registers. Returns when some later `switch` continues the saved context.
+///
+/// A symmetric switch (corosensei's coroutines only resume and yield to
+/// their resumer): it lets a context that was never made as a coroutine,
+/// `main` on the main thread's own stack, be suspended and continued by
+/// any worker (see `coro::Body::Adopted`).
+///
+/// # Safety
+/// `to` must be a context suspended by `switch` (or made by
+/// `new_context`) that nothing else continues, whose stack is alive; the
+/// caller's stack must stay alive until its context is continued.
+#[unsafe(naked)]
+pub unsafe extern "C" fn switch(save: *mut usize, to: usize) {
+    core::arch::naked_asm!(
+        "push rbp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "sub rsp, 8",
+        "stmxcsr [rsp]",
+        "fnstcw [rsp + 4]",
+        "mov [rdi], rsp",
+        "mov rsp, rsi",
+        "ldmxcsr [rsp]",
+        "fldcw [rsp + 4]",
+        "add rsp, 8",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+    )
+}
+
+/// Where a context made by [`new_context`] starts: calls `entry(arg)`
+/// (kept in r13 and r12 by the first `switch`) with the stack aligned as at
+/// a call; `entry` must never return.
+#[unsafe(naked)]
+unsafe extern "C" fn context_start() {
+    core::arch::naked_asm!("mov rdi, r12", "call r13", "ud2")
+}
+
+/// Makes a context that, when first continued by [`switch`], runs
+/// `entry(arg)` on the stack whose highest address is `top`; returns its
+/// stack pointer, for `switch`'s `to`.
+///
+/// # Safety
+/// `top` must be the top of a writable stack that nothing else uses, with
+/// room for `entry`; `entry` must never return (it ends by switching away
+/// for good).
+pub unsafe fn new_context(top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> usize {
+    let sp = (top & !15) - SWITCH_FRAME;
+    // The default MXCSR (all exceptions masked, round to nearest) and x87
+    // control word (extended precision, all exceptions masked).
+    let control = 0x1F80u64 | (0x037Fu64 << 32);
+    let frame: [u64; 8] = [control, 0, 0, entry as usize as u64, arg as u64, 0, 0, context_start as *const () as usize as u64];
+    // SAFETY: the caller gives a writable stack; the frame lies below `top`.
+    unsafe { core::ptr::write(sp as *mut [u64; 8], frame) };
+    sp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{new_context, switch};
+
+    static mut BACK: usize = 0;
+    static mut THERE: usize = 0;
+    static mut SEEN: [u64; 4] = [0; 4];
+
+    extern "C" fn pinger(arg: usize) -> ! {
+        // SAFETY: the test below and this context take turns; nothing else
+        // touches the statics.
+        unsafe {
+            #[allow(clippy::needless_range_loop)] // (each turn switches away)
+            for i in 0..4 {
+                SEEN[i] = arg as u64 + i as u64;
+                switch(&raw mut THERE, BACK);
+            }
+        }
+        unreachable!("never continued after the fourth switch");
+    }
+
+    #[test]
+    fn switch_ping_pong_keeps_state() {
+        let mut stack = vec![0u8; 64 * 1024];
+        let top = stack.as_mut_ptr() as usize + stack.len();
+        let mut kept = 0.0f64;
+        // SAFETY: the stack outlives both contexts' use of it; each context
+        // is continued only by the other.
+        unsafe {
+            THERE = new_context(top, pinger, 40);
+            for i in 0..4u64 {
+                kept += 1.5;
+                switch(&raw mut BACK, THERE);
+                assert_eq!(SEEN[i as usize], 40 + i);
+                assert_eq!(kept, 1.5 * (i + 1) as f64);
+            }
+        }
+        drop(stack);
+    }
+}

@@ -69,6 +69,31 @@ pub enum Request {
 pub type Resume = usize;
 
 type Co = Coroutine<Resume, Request, (), Stack>;
+
+/// What a task runs on.
+enum Body {
+    /// Nothing yet: its coroutine is made on its first run ([`Task::prepare`]).
+    Unstarted,
+    /// A corosensei coroutine on a stack of its own.
+    Co(Co),
+    /// A context that already ran before it became a task: `main`, taken
+    /// over on the main thread's own stack when the process first has
+    /// company (see `sched::adopt_main`). It suspends and is continued with
+    /// [`crate::arch::switch`], by any worker.
+    Adopted(Adopted),
+}
+
+/// The switch state of an adopted context.
+struct Adopted {
+    /// Its stack pointer while it is suspended.
+    sp: usize,
+    /// The stack pointer of the worker loop that runs it, while it runs.
+    resumer: usize,
+    /// What it asked for when it last suspended.
+    req: Request,
+    /// What its worker passed in when it last continued it.
+    resume: Resume,
+}
 type Entry = Box<dyn FnOnce() -> usize + Send>;
 
 pub const SCHEDULED: u8 = 0;
@@ -108,7 +133,7 @@ pub struct Task {
     pinned: AtomicUsize,
     stack_size: usize,
     entry: UnsafeCell<Option<Entry>>,
-    co: UnsafeCell<Option<Co>>,
+    body: UnsafeCell<Body>,
     yielder: Cell<*const Yielder<Resume, Request>>,
     /// Per-thread C state of this coroutine while it is switched out: errno
     /// and the C++ runtime's exception globals (see [`ThreadSlots`]).
@@ -235,6 +260,47 @@ impl Task {
         Self::build(Some(entry), stack_size, pinned, None)
     }
 
+    /// The task of a context that is already running (`main`, on the main
+    /// thread's stack `bounds`), pinned to `pinned`: it becomes a task in
+    /// place, the next [`Task::adopt_suspend`] switches to `to` (a worker
+    /// loop's new context), and a worker's `resume` continues it later.
+    pub(crate) fn adopted(bounds: stack::Bounds, pinned: usize) -> Arc<Task> {
+        let t = Self::build(None, bounds.top - bounds.bottom, Some(pinned), None);
+        t.stack.set(bounds);
+        // SAFETY: nobody else has the task yet.
+        unsafe { *t.body.get() = Body::Adopted(Adopted { sp: 0, resumer: 0, req: Request::Yield, resume: 0 }) };
+        t
+    }
+
+    /// The calling context, which `self` adopted, suspends and `to` (a
+    /// context made with [`crate::arch::new_context`]) runs; returns when a
+    /// worker continues `self` as a task.
+    ///
+    /// # Safety
+    /// `self` is adopted, not yet run by any worker, and queued only after
+    /// `to` starts; the caller is the context it adopted.
+    pub(crate) unsafe fn adopt_suspend(&self, to: usize) -> Resume {
+        // SAFETY: per the contract: nothing else touches the fields before
+        // the first resume, which follows this switch.
+        unsafe {
+            let Body::Adopted(a) = &mut *self.body.get() else { unreachable!("adopted") };
+            let a: *mut Adopted = a;
+            crate::arch::switch(&raw mut (*a).sp, to);
+            (*a).resume
+        }
+    }
+
+    /// The saved stack pointer of an adopted task that has finished (its
+    /// last suspension, with [`Request::Exit`]), for the worker loop that
+    /// hands the thread back to it; 0 for any other task.
+    pub(crate) fn adopted_sp(&self) -> usize {
+        // SAFETY: read by the loop that ran the task to its end.
+        match unsafe { &*self.body.get() } {
+            Body::Adopted(a) => a.sp,
+            _ => 0,
+        }
+    }
+
     /// A new green thread's task, on the stack of its block.
     pub(crate) fn new_green(stack: Stack, g: Box<dyn Kind>) -> Arc<Task> {
         let size = stack.size();
@@ -249,7 +315,7 @@ impl Task {
             pinned: AtomicUsize::new(pinned.unwrap_or(usize::MAX)),
             stack_size,
             entry: UnsafeCell::new(entry),
-            co: UnsafeCell::new(None),
+            body: UnsafeCell::new(Body::Unstarted),
             yielder: Cell::new(std::ptr::null()),
             errno: Cell::new(0),
             eh_globals: Cell::new([0; 2]),
@@ -430,7 +496,7 @@ impl Task {
     /// Has the coroutine been created (run at least once)?
     pub(crate) fn started(&self) -> bool {
         // SAFETY: read by the worker that owns the task (it took it off a queue).
-        unsafe { (*self.co.get()).is_some() }
+        unsafe { !matches!(*self.body.get(), Body::Unstarted) }
     }
 
     /// Marks the task RUNNING; the caller has just taken it off a queue.
@@ -457,17 +523,37 @@ impl Task {
     /// never migrates).
     pub(crate) unsafe fn resume(self: &Arc<Task>, worker: usize, slots: &ThreadSlots) -> Option<Request> {
         // SAFETY: exclusive access per the caller's contract.
-        let co = unsafe { &mut *self.co.get() };
+        let body = self.body.get();
         // SAFETY: the slots are this thread's per the contract.
         unsafe { slots.switch_in(self) };
-        let r = co.as_mut().expect("prepared by the worker").resume(worker);
+        // SAFETY: as above; the adopted context writes its fields only
+        // while it runs, between the two switches.
+        let r = match unsafe { &mut *body } {
+            Body::Co(co) => co.resume(worker),
+            Body::Adopted(a) => {
+                let a: *mut Adopted = a;
+                // SAFETY: the context is suspended (it was queued) and ours
+                // to continue; it switches back here when it suspends.
+                unsafe {
+                    (*a).resume = worker;
+                    crate::arch::switch(&raw mut (*a).resumer, (*a).sp);
+                    let req = (*a).req;
+                    if req == Request::Exit { corosensei::CoroutineResult::Return(()) } else { corosensei::CoroutineResult::Yield(req) }
+                }
+            }
+            Body::Unstarted => unreachable!("prepared by the worker"),
+        };
         // SAFETY: as above; we are back on the worker's own stack and thread.
         unsafe { slots.switch_out(self) };
+        // SAFETY: as above.
+        let co = unsafe { &mut *body };
         match r {
             corosensei::CoroutineResult::Yield(Request::Exit) => {
-                // SAFETY: the coroutine ended for good (pthread_exit); its
-                // frames hold nothing that needs dropping (see green).
-                unsafe { co.as_mut().expect("running").force_reset() };
+                if let Body::Co(co) = co {
+                    // SAFETY: the coroutine ended for good (pthread_exit); its
+                    // frames hold nothing that needs dropping (see green).
+                    unsafe { co.force_reset() };
+                }
                 None
             }
             corosensei::CoroutineResult::Yield(req) => Some(req),
@@ -483,9 +569,9 @@ impl Task {
     /// The caller owns the task (took it off a queue).
     pub(crate) unsafe fn prepare(self: &Arc<Task>) {
         // SAFETY: exclusive access per the caller's contract.
-        let co = unsafe { &mut *self.co.get() };
-        if co.is_none() {
-            *co = Some(self.create());
+        let body = unsafe { &mut *self.body.get() };
+        if matches!(body, Body::Unstarted) {
+            *body = Body::Co(self.create());
         }
     }
 
@@ -538,7 +624,10 @@ impl Task {
     /// Called once, by the worker that ran the task to completion.
     pub(crate) unsafe fn finish(&self) {
         // SAFETY: exclusive access per the caller's contract.
-        if let Some(co) = unsafe { (*self.co.get()).take() } {
+        // (An adopted body stays: its worker loop continues it once more.)
+        let body = unsafe { &mut *self.body.get() };
+        let done = if matches!(body, Body::Co(_)) { std::mem::replace(body, Body::Unstarted) } else { Body::Unstarted };
+        if let Body::Co(co) = done {
             let st = co.into_stack();
             crate::stats::stack_given(st.size());
             if crate::log::debug_enabled() {
@@ -759,7 +848,7 @@ fn inherited_sigmask() -> u64 {
 static CXA_PRIMED: AtomicUsize = AtomicUsize::new(0);
 
 /// Looks `__cxa_get_globals` up now, for the next [`ThreadSlots::current`]:
-/// `run_main` calls it on `main`'s descriptor before worker 0's loop takes
+/// `sched::adopt_main` calls it on `main`'s descriptor before worker 0's loop takes
 /// one of its own. A lookup that fails makes `dlsym` allocate its error
 /// message, and on a fresh descriptor that first `malloc` creates a malloc
 /// arena (a 64 MiB reservation and its pages) in every process, C++ or not.
@@ -811,9 +900,24 @@ pub fn suspend(req: Request) -> Resume {
 unsafe fn suspend_task(t: *const Task, req: Request) -> Resume {
     // SAFETY: per the contract.
     unsafe { (*t).debug.suspending(crate::arch::here()) };
-    // SAFETY: per the contract; its yielder was set when the coroutine
-    // started and lives on the coroutine's own stack.
-    let r = unsafe { (*(*t).yielder.get()).suspend(req) };
+    // SAFETY: per the contract, t is the running task.
+    let y = unsafe { (*t).yielder.get() };
+    let r = if !y.is_null() {
+        // SAFETY: per the contract; its yielder was set when the coroutine
+        // started and lives on the coroutine's own stack.
+        unsafe { (*y).suspend(req) }
+    } else {
+        // SAFETY: per the contract; a task without a yielder is adopted
+        // (its body is Adopted), and only its worker's `resume` reads the
+        // fields, after the switch.
+        unsafe {
+            let Body::Adopted(a) = &mut *(*t).body.get() else { unreachable!("a running task has a yielder or is adopted") };
+            let a: *mut Adopted = a;
+            (*a).req = req;
+            crate::arch::switch(&raw mut (*a).sp, (*a).resumer);
+            (*a).resume
+        }
+    };
     // SAFETY: t is still the running task (we are on its stack again).
     unsafe { (*t).deliver_pending() };
     r

@@ -686,20 +686,38 @@ impl Layout {
         unsafe { (self.ctype_init)() };
     }
 
-    /// Points the descriptor's `cleanup_jmp_buf` at `buf`, which
-    /// `pthread_exit`'s forced unwinding jumps to once it has unwound the
-    /// frames below stack address `sp`: there, `landing` takes over on the
-    /// stack at `sp`. glibc mangles the saved rbp, rsp and pc with the
-    /// pointer guard.
+    /// Puts `buf` into the descriptor's chain of unwind buffers
+    /// (`cleanup_jmp_buf`, then each buffer's `prev`, innermost frame
+    /// first) at the frame whose stack pointer is `sp`: `pthread_exit`'s
+    /// forced unwinding jumps to it once it has unwound the frames below
+    /// `sp`, and `landing` takes over on the stack at `sp`. The buffers of
+    /// the program's `pthread_cleanup_push` in deeper frames (armed late,
+    /// for `main`) stay in front, so their handlers run first; those of
+    /// outer frames (glibc's own, around `main`) are never reached. glibc
+    /// mangles the saved rbp, rsp and pc with the pointer guard.
     pub fn arm_exit(&self, tp: usize, buf: &mut [u64; 13], sp: usize, landing: usize) {
+        /// `struct pthread_unwind_buf`: the jump buffer (8 words), the
+        /// signal-mask flag, then `priv.data.prev`.
+        const PREV: usize = 9;
         let guard = crate::sys::thread_pointer_word(0x30);
         let mangle = |v: usize| ((v ^ guard).rotate_left(0x11)) as u64;
         *buf = [0; 13];
         buf[1] = mangle(0); // rbp
         buf[6] = mangle(sp); // rsp
         buf[7] = mangle(landing); // pc
-        // SAFETY: off_cleanup_jmp_buf was found in `learn`.
-        unsafe { *((tp + self.off_cleanup_jmp_buf) as *mut usize) = buf.as_ptr() as usize };
+        let mut link = (tp + self.off_cleanup_jmp_buf) as *mut usize;
+        // SAFETY: off_cleanup_jmp_buf was found in `learn`; the chain's
+        // buffers are the live frames' `pthread_cleanup_push` buffers, each
+        // a `struct pthread_unwind_buf`, ending in a null `prev`.
+        unsafe {
+            while *link != 0 && *link < sp && *link != buf.as_ptr() as usize {
+                link = (*link as *mut usize).add(PREV);
+            }
+            if *link != buf.as_ptr() as usize {
+                buf[PREV] = *link as u64;
+                *link = buf.as_ptr() as usize;
+            }
+        }
     }
 
     /// What glibc does when a thread ends: `thread_local` destructors, then

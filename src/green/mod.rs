@@ -250,17 +250,17 @@ pub(crate) fn release(t: &Task) {
 
 /// glibc's unwind buffer for `pthread_exit` from `main`.
 struct MainExitBuf(UnsafeCell<[u64; 13]>);
-// SAFETY: written once, by the main coroutine before it calls `main`.
+// SAFETY: written once, by `main` when it calls `pthread_exit`.
 unsafe impl Sync for MainExitBuf {}
 static MAIN_EXIT_BUF: MainExitBuf = MainExitBuf(UnsafeCell::new([0; 13]));
 
-/// Called by the main coroutine just before it calls the program's `main`
-/// from the frame whose stack pointer is `sp`: a `pthread_exit` in `main`
-/// then unwinds `main`'s frames (its cleanup handlers and destructors run)
-/// and lands in [`main_exit`].
+/// Called by `main`, a task, as it calls `pthread_exit`, with the stack
+/// pointer of the frame below `main`'s: the unwinding then stops there
+/// (after `main`'s cleanup handlers and destructors ran) and lands in
+/// [`main_exit`].
 pub fn arm_main_exit(sp: usize) {
     if let Some(l) = tls::layout() {
-        // SAFETY: only the main coroutine, once, writes the buffer.
+        // SAFETY: only `main`, once (its pthread_exit), writes the buffer.
         let buf = unsafe { &mut *MAIN_EXIT_BUF.0.get() };
         l.arm_exit(crate::sys::thread_pointer(), buf, sp, main_exit_landing as extern "C" fn() -> ! as usize);
     }

@@ -176,6 +176,17 @@ impl Guard {
         Self::enter()
     }
 
+    /// [`Guard::enter`] for a `company` hook (`pthread_create`): a `main`
+    /// that is still a plain function becomes a task first, as the runtime
+    /// starts (with green threads only: an OS thread needs no runtime).
+    #[inline]
+    pub fn enter_company() -> Option<Guard> {
+        if !FORKED.load(Ordering::Relaxed) && crate::config::active() && crate::green::enabled() && crate::sched::main_awaits_company() {
+            crate::sched::start();
+        }
+        Self::enter()
+    }
+
     /// [`Guard::enter`] for a `shared` hook: None also while the caller is
     /// the process's only coroutine (see `sched::worker::has_company`).
     #[inline]
@@ -300,7 +311,9 @@ pub(crate) fn internal_error(name: &str) -> ! {
 /// no panic containment, so its handler must not panic).
 /// `handler(real, arg, ...) -> Ret` is an `unsafe fn` and `real` is libc's
 /// function of the same name. A `co` hook runs its handler only on a
-/// runtime coroutine, a `shared` hook only on a runtime coroutine that is
+/// runtime coroutine (a `company` hook too, which first takes a lone `main`
+/// over as a task: the call gives the process company, see
+/// `sched::adopt_main`), a `shared` hook only on a runtime coroutine that is
 /// not alone in the process (the alone rule: the process's only coroutine,
 /// an unmodified single-threaded program's `main`, makes libc's call as
 /// without the library: nothing else could run meanwhile); an `any` hook on
@@ -350,12 +363,14 @@ macro_rules! hooks {
         }
     }};
     (@enter co) => { $crate::hooks::Guard::enter() };
+    (@enter company) => { $crate::hooks::Guard::enter_company() };
     (@enter shared) => { $crate::hooks::Guard::enter_shared() };
     (@enter co_guard) => { $crate::hooks::Guard::enter() };
     (@enter co_unwind) => { $crate::hooks::Guard::enter() };
     (@enter any) => { $crate::hooks::Guard::enter_any() };
     (@enter always) => { Some($crate::hooks::Guard::plain()) };
     (@call co, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
+    (@call company, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
     (@call shared, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
     (@call co_guard, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
     (@call any, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };

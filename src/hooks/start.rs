@@ -24,11 +24,6 @@ type StartFn = unsafe extern "C" fn(MainFn, c_int, *mut *mut c_char, Hook, Hook,
 static MAIN: AtomicUsize = AtomicUsize::new(0);
 static REAL: RealSym = RealSym::new("__libc_start_main\0");
 
-/// Default main stack when `RLIMIT_STACK` is unlimited.
-const UNLIMITED_MAIN_STACK: usize = 8 << 20;
-/// Upper bound for the main coroutine's stack reservation.
-const MAX_MAIN_STACK: usize = 4 << 30;
-
 /// Interposed `__libc_start_main`.
 ///
 /// # Safety
@@ -57,13 +52,21 @@ pub unsafe extern "C" fn __libc_start_main(
 
 unsafe extern "C" fn trampoline(argc: c_int, argv: *mut *mut c_char, envp: *mut *mut c_char) -> c_int {
     let main_addr = MAIN.load(Ordering::Relaxed);
-    let (argv, envp) = (argv as usize, envp as usize);
-    let entry = Box::new(move || {
-        // pthread_exit in main unwinds up to this frame (see green).
-        crate::green::arm_main_exit(crate::sys::stack_pointer() - 8);
-        call_main(main_addr, argc, argv, envp)
-    });
-    crate::sched::run_main(entry, main_stack_size()) as u32 as c_int
+    // pthread_exit in main unwinds up to this frame (see green), armed when
+    // it is called (`main_frame_sp`).
+    MAIN_SP.store(crate::sys::stack_pointer() - 8, Ordering::Relaxed);
+    crate::sched::main_entered();
+    let r = call_main(main_addr, argc, argv as usize, envp as usize);
+    crate::sched::main_returns(r) as u32 as c_int
+}
+
+/// The stack pointer `pthread_exit` in `main` unwinds to (see
+/// `green::arm_main_exit`), or 0 before `main` runs.
+static MAIN_SP: AtomicUsize = AtomicUsize::new(0);
+
+/// Where `pthread_exit` in `main` unwinds to, once `main` runs.
+pub fn main_frame_sp() -> Option<usize> {
+    Some(MAIN_SP.load(Ordering::Relaxed)).filter(|&sp| sp != 0)
 }
 
 /// Calls the program's `main`; a frame of its own, so that `pthread_exit`'s
@@ -75,15 +78,4 @@ fn call_main(main_addr: usize, argc: c_int, argv: usize, envp: usize) -> usize {
     let main: UnwindMain = unsafe { std::mem::transmute::<usize, UnwindMain>(main_addr) };
     // SAFETY: the arguments glibc prepared for main.
     unsafe { main(argc, argv as *mut *mut c_char, envp as *mut *mut c_char) as u32 as usize }
-}
-
-/// The main coroutine's stack size.
-pub fn main_stack_size() -> usize {
-    // SAFETY: getrlimit fills the struct.
-    let soft = unsafe {
-        let mut rl: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_STACK, &mut rl) == 0 { rl.rlim_cur } else { libc::RLIM_INFINITY }
-    };
-    let from_limit = if soft == libc::RLIM_INFINITY { UNLIMITED_MAIN_STACK } else { soft as usize };
-    from_limit.max(crate::config::get().stack_size).min(MAX_MAIN_STACK)
 }

@@ -14,7 +14,7 @@ use crate::green;
 use crate::hooks::{hooks, Guard, RealSym};
 
 hooks! {
-    co fn pthread_create(thread: *mut pthread_t, attr: *const pthread_attr_t, start: usize, arg: *mut c_void) -> c_int => on_create;
+    company fn pthread_create(thread: *mut pthread_t, attr: *const pthread_attr_t, start: usize, arg: *mut c_void) -> c_int => on_create;
     any fn pthread_join(t: pthread_t, ret: *mut *mut c_void) -> c_int => on_join;
     any fn pthread_tryjoin_np(t: pthread_t, ret: *mut *mut c_void) -> c_int => on_tryjoin;
     any fn pthread_timedjoin_np(t: pthread_t, ret: *mut *mut c_void, abstime: *const timespec) -> c_int => on_timedjoin;
@@ -538,6 +538,19 @@ unsafe fn on_key_delete(real: unsafe extern "C" fn(libc::pthread_key_t) -> c_int
 
 static REAL_EXIT: RealSym = RealSym::new("pthread_exit\0");
 
+/// `pthread_exit` in `main` as a task: its unwinding stops right above
+/// `main`'s frame (armed now, on `main`'s descriptor, beneath the
+/// program's cleanup buffers), where the green-thread layer keeps the
+/// process alive until the last thread ends. Without the layout there is
+/// no unwinding: `main`'s part ends right here. (`main` as a plain
+/// function, alone, ends as natively: glibc's own buffer around `main`.)
+fn arm_main_exit() {
+    match crate::hooks::start::main_frame_sp() {
+        Some(sp) if crate::glibc::tls::layout().is_some() => green::arm_main_exit(sp),
+        _ => green::main_exit(),
+    }
+}
+
 /// Interposed `pthread_exit`.
 ///
 /// On a green thread, glibc's own `pthread_exit` does the work: it runs the
@@ -564,9 +577,8 @@ pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
                 (*t).set_result(value as usize);
                 crate::green::of(&*t).expect("green").mark_exiting();
             }
-        } else if is_main && crate::glibc::tls::layout().is_none() {
-            // No unwinding without the layout: end main's part right here.
-            green::main_exit();
+        } else if is_main {
+            arm_main_exit();
         }
     }
     // SAFETY: libc's pthread_exit with the caller's value.

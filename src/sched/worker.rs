@@ -231,8 +231,9 @@ fn run_loop(
         // by the start, before the program goes on).
         super::watch::watch_thread(&rt.slot[index].watch, crate::sys::gettid());
     }
-    // glibc knows the main thread by `main`'s descriptor (run_main's loop
-    // runs on one of its own), every other worker by its own.
+    // glibc knows the main thread by `main`'s descriptor (worker 0's loop
+    // runs on one of its own, see `sched::adopt_main`), every other worker
+    // by its own.
     crate::glibc::setxid::register(if until.is_some() { super::main_thread() } else { local.slots.thread_pointer() });
     crate::debug!("worker {index} starts");
     if let Some(t) = survivor {
@@ -299,7 +300,7 @@ fn run_loop(
     set_local_ptr(std::ptr::null());
     crate::debug!("worker {index} leaves");
     // `main` has returned: what this loop holds goes back to the slot, for
-    // the thread that takes it over while `exit` runs (`run_main`).
+    // the thread that takes it over while `exit` runs (`main_returns`).
     for t in local.own.borrow_mut().drain(..) {
         rt.slot[index].inbox.push(t);
     }

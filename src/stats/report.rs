@@ -50,8 +50,10 @@ pub fn totals() -> CTotals {
     let rt = crate::sched::try_runtime();
     let (peak_live, stack_bytes, peak_stack_bytes) = super::process_figures();
     CTotals {
-        workers: rt.map_or(0, |r| r.workers()) as u64,
-        slots: rt.map_or(0, |r| r.slots()) as u64,
+        // Before the process has company there is no runtime yet: the
+        // configured counts, with nothing run on them.
+        workers: rt.map_or(crate::config::get().workers, |r| r.workers()) as u64,
+        slots: rt.map_or(crate::config::get().max_threads, |r| r.slots()) as u64,
         live_coroutines: crate::coro::live() as u64,
         peak_live_coroutines: peak_live as u64,
         stack_bytes: stack_bytes as u64,
@@ -122,9 +124,6 @@ fn json_str(s: &str) -> String {
 }
 
 fn print() {
-    if crate::sched::try_runtime().is_none() {
-        return; // nothing ran on the runtime
-    }
     let t = totals();
     let pid = std::process::id();
     let prog = crate::log::program();

@@ -4,12 +4,17 @@
 // SIGSEGV, SIGBUS and SIGURG dispositions, no alternate signal stack and
 // one malloc arena as natively (before: two workers, a monitor, four fds
 // and three handlers from the start; then a second arena, made by worker
-// 0's loop on its own descriptor, with a 64 MiB reservation). Its first pthread_create starts the runtime, and the
+// 0's loop on its own descriptor, with a 64 MiB reservation), and main is
+// no coroutine yet: the runtime counts no live coroutine and no coroutine
+// stack (before: main's, 8 MiB). Its first pthread_create starts the runtime, and the
 // threads it makes are green.
 // native: same
 // env: OPENCORO_WORKERS=2
+// link: no
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,6 +41,16 @@ static int arenas(void) {
     return n;
 }
 
+/* The runtime's live coroutines and their stacks' bytes (0 and 0 without
+ * the library). */
+static void coroutines(uint64_t *live, uint64_t *stack_bytes) {
+    uint64_t t[6] = {0};
+    int (*stats)(uint64_t *, void *, int) = (int (*)(uint64_t *, void *, int))dlsym(RTLD_DEFAULT, "opencoro_stats");
+    if (stats) CHECK(stats(t, NULL, 0) >= 0);
+    *live = t[2];
+    *stack_bytes = t[4];
+}
+
 /* The fds the program made (3 and 4, its pipe) and how many lie above 1000
  * (the runtime puts its own high; those inherited from the caller are not
  * printed, they vary). */
@@ -56,6 +71,9 @@ static void show(const char *when) {
     CHECK(sigaction(SIGSEGV, NULL, &segv) == 0 && sigaction(SIGBUS, NULL, &bus) == 0 && sigaction(SIGURG, NULL, &urg) == 0);
     stack_t ss;
     CHECK(sigaltstack(NULL, &ss) == 0);
+    uint64_t live, stack_bytes;
+    coroutines(&live, &stack_bytes);
+    printf("; coroutines %llu, their stacks %llu bytes", (unsigned long long)live, (unsigned long long)stack_bytes);
     printf("; threads %d; SIGSEGV %s, SIGBUS %s, SIGURG %s; altstack %s; malloc arenas %d\n", os_threads(),
            segv.sa_handler == SIG_DFL ? "default" : "handled", bus.sa_handler == SIG_DFL ? "default" : "handled",
            urg.sa_handler == SIG_DFL ? "default" : "handled", ss.ss_flags & SS_DISABLE ? "none" : "set", arenas());

@@ -1,7 +1,9 @@
 // The runtime's statistics and listener (opencoro.h): 50 threads that
 // sleep, wait on a pipe and fsync a file; the listener sees every
 // creation and completion and as many resumes as suspends plus
-// completions; opencoro_stats counts what ran; removing the listener stops
+// completions, but for main's own: main, a plain function until its first
+// pthread_create made it a task (and resumed it), is running as it reads
+// them; opencoro_stats counts what ran; removing the listener stops
 // the calls. OPENCORO_STATS=1 prints the counters at exit.
 // env: OPENCORO_STATS=1
 // expect-stderr: (stats_listener): 2 workers; coroutines live
@@ -71,7 +73,7 @@ int main(void) {
 
     printf("threads ok: %s\n", bad == 0 ? "yes" : "no");
     printf("listener: creates >= %d: %s, completes >= %d: %s, resumes == suspends + completes: %s, blocking calls seen: %s\n", N,
-           c >= N ? "yes" : "no", N, d >= N ? "yes" : "no", r == s + d ? "yes" : "no", b >= 1 ? "yes" : "no");
+           c >= N ? "yes" : "no", N, d >= N ? "yes" : "no", r == s + d + 1 ? "yes" : "no", b >= 1 ? "yes" : "no");
     printf("listener removed: %s\n", creates == c && completes == d ? "yes" : "no");
 
     opencoro_stats_totals tot;
