@@ -62,6 +62,9 @@ pub struct Bounds {
     pub guarded: bool,
     /// The size as requested (page-rounded): what an overflow report names.
     pub class: usize,
+    /// The main thread's own stack (`main`'s), whose size `ulimit -s`
+    /// sets, not `OPENCORO_STACK_SIZE`: what an overflow report advises.
+    pub thread_stack: bool,
 }
 
 /// One coroutine stack. Owned by exactly one coroutine or by the pool.
@@ -89,7 +92,7 @@ unsafe impl Send for Stack {}
 
 impl Stack {
     pub fn bounds(&self) -> Bounds {
-        Bounds { map_start: self.map_start, bottom: self.bottom, top: self.top, guarded: self.guarded, class: self.class }
+        Bounds { map_start: self.map_start, bottom: self.bottom, top: self.top, guarded: self.guarded, class: self.class, thread_stack: false }
     }
     pub fn bottom(&self) -> usize {
         self.bottom

@@ -706,7 +706,7 @@ fn main_thread_stack() -> Option<crate::coro::stack::Bounds> {
         // An overflow report names the limit the program set (`ulimit -s`).
         let mut rl: libc::rlimit = std::mem::zeroed();
         let limit = if libc::getrlimit(libc::RLIMIT_STACK, &mut rl) == 0 && rl.rlim_cur != libc::RLIM_INFINITY { rl.rlim_cur as usize } else { size };
-        Some(crate::coro::stack::Bounds { map_start: bottom, bottom, top: bottom + size, guarded: true, class: limit })
+        Some(crate::coro::stack::Bounds { map_start: bottom, bottom, top: bottom + size, guarded: true, class: limit, thread_stack: true })
     }
 }
 

@@ -462,7 +462,7 @@ fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
     let req = unsafe { t.resume(local.index, &local.slots) };
     current.set(std::ptr::null());
     if !t.stack_ok() {
-        crate::signal::overflow::report_and_abort(t.stack_bounds().class);
+        crate::signal::overflow::report_and_abort(&t.stack_bounds());
     }
     let event = if req.is_some() { crate::stats::Event::Suspend } else { crate::stats::Event::Complete };
     crate::stats::emit(event, Arc::as_ptr(&t).cast());

@@ -92,11 +92,12 @@ pub fn ensure_altstack() {
 
 /// Prints the overflow line for a stack of `size` bytes and aborts.
 /// Async-signal-safe.
-pub fn report_and_abort(size: usize) -> ! {
+pub fn report_and_abort(b: &crate::coro::stack::Bounds) -> ! {
     use core::fmt::Write;
     let mut line = crate::log::LineBuf::new();
     crate::log::prefix(&mut line);
-    let _ = writeln!(line, "coroutine stack overflow ({} KiB stack); raise OPENCORO_STACK_SIZE", size / 1024);
+    let knob = if b.thread_stack { "ulimit -s" } else { "OPENCORO_STACK_SIZE" };
+    let _ = writeln!(line, "coroutine stack overflow ({} KiB stack); raise {knob}", b.class / 1024);
     raw_write_all(2, line.as_bytes());
     // SAFETY: abort is async-signal-safe and never returns.
     unsafe { libc::abort() }
@@ -122,7 +123,8 @@ pub enum Depth {
 /// is within `reserve` bytes of (or just below) its usable bottom.
 #[inline]
 pub fn check_depth(t: &crate::coro::Task, reserve: usize) -> Depth {
-    let crate::coro::stack::Bounds { bottom, top, class, .. } = t.stack_bounds();
+    let b = t.stack_bounds();
+    let crate::coro::stack::Bounds { bottom, top, .. } = b;
     let sp = crate::sys::stack_pointer();
     if bottom == 0 {
         return Depth::Ok;
@@ -131,7 +133,7 @@ pub fn check_depth(t: &crate::coro::Task, reserve: usize) -> Depth {
         return Depth::Foreign;
     }
     if sp < bottom + reserve {
-        report_and_abort(class);
+        report_and_abort(&b);
     }
     Depth::Ok
 }
@@ -141,7 +143,8 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     if !t.is_null() {
         // SAFETY: t is this thread's running task; its bound cells are only
         // written before it first runs.
-        let crate::coro::stack::Bounds { map_start: start, bottom, class: size, .. } = unsafe { (*t).stack_bounds() };
+        let b = unsafe { (*t).stack_bounds() };
+        let crate::coro::stack::Bounds { map_start: start, bottom, .. } = b;
         // SAFETY: info is the siginfo the kernel passed to this SA_SIGINFO handler.
         let fault = unsafe { (*info).si_addr() } as usize;
         // SAFETY: ctx is the ucontext the kernel passed to this handler.
@@ -149,7 +152,7 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
         let fault_low = start.saturating_sub(FAR_BELOW);
         let sp_low = bottom.saturating_sub(SP_FAR_BELOW);
         if bottom != 0 && ((fault >= fault_low && fault < bottom) || (sp >= sp_low && sp < bottom)) {
-            report_and_abort(size);
+            report_and_abort(&b);
         }
     }
     chain(sig, info, ctx);
