@@ -46,6 +46,17 @@ pub(crate) fn fork_for_vfork() -> libc::pid_t {
 
 /// The atfork child handler.
 pub(crate) extern "C" fn after_fork_child() {
+    if crate::sched::main_awaits_company() {
+        // `main`, a plain function (the process never had company), forked:
+        // nothing of the runtime exists in either process, and the child's
+        // `main` is as its parent's, taken over at its own first company
+        // (stress-ng's instances, children of a lone parent, made OS
+        // threads when this child was left without a runtime). Only the
+        // parking lot may be held by a plain thread of the program that
+        // did not come along.
+        crate::sync::lot::forget_after_fork();
+        return;
+    }
     let t = coro::current_ptr();
     let vfork = VFORKING.load(Ordering::Relaxed) == t as usize;
     if t.is_null() || vfork || !crate::hooks::serving() || crate::sched::try_runtime().is_none() {

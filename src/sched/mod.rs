@@ -595,14 +595,16 @@ pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc
 /// `main` was taken over as a task (see [`adopt_main`]).
 static ADOPTED: AtomicBool = AtomicBool::new(false);
 
-/// The program's `main` is running (the preload's trampoline called it):
-/// the process's first company may take it over.
-static MAIN_ENTERED: AtomicBool = AtomicBool::new(false);
+/// The thread descriptor the program's `main` runs on, once the preload's
+/// trampoline called it (0 before): the process's first company may take
+/// `main` over. A forked child's only thread keeps its descriptor, so a
+/// child of a lone `main` knows it is one.
+static MAIN_ENTERED: AtomicUsize = AtomicUsize::new(0);
 
 /// Says that the program's `main` now runs on the main thread, as a plain
 /// function: nothing of the runtime runs until the process has company.
 pub fn main_entered() {
-    MAIN_ENTERED.store(true, Ordering::Relaxed);
+    MAIN_ENTERED.store(crate::sys::thread_pointer(), Ordering::Relaxed);
 }
 
 /// Has `main` been taken over as a task?
@@ -610,16 +612,12 @@ pub fn main_adopted() -> bool {
     ADOPTED.load(Ordering::Relaxed)
 }
 
-/// Is the caller `main`, still a plain function, that the process's first
-/// company ([`start`]) would take over as a task?
+/// Is the caller `main`, still a plain function (on the main thread's
+/// descriptor, outside any coroutine), that the process's first company
+/// ([`start`]) would take over as a task?
 pub fn main_awaits_company() -> bool {
-    MAIN_ENTERED.load(Ordering::Relaxed) && !started() && !crate::coro::in_coroutine() && on_main_thread()
-}
-
-/// Is the caller the process's main thread?
-fn on_main_thread() -> bool {
-    // SAFETY: getpid has no preconditions.
-    crate::sys::gettid() == unsafe { libc::getpid() }
+    let tp = MAIN_ENTERED.load(Ordering::Relaxed);
+    tp != 0 && !started() && tp == crate::sys::thread_pointer() && !crate::coro::in_coroutine()
 }
 
 /// Size of the stack worker 0's loop runs on once `main` is a task: the
