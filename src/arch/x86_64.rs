@@ -127,6 +127,10 @@ const SWITCH_FRAME: usize = 64;
 /// words, stores the stack pointer in `*save`, loads `to` (a stack pointer
 /// stored by an earlier `switch`, or made by [`new_context`]) and pops its
 /// registers. Returns when some later `switch` continues the saved context.
+/// It leaves through `jmp`, not `ret`: a `ret` into the other context
+/// missed the return-stack prediction on every switch (a ping-pong pair
+/// cost 40-45 ns here, 16-17 ns with the jump; corosensei's 5 ns, which
+/// keeps no FPU control words).
 ///
 /// A symmetric switch (corosensei's coroutines only resume and yield to
 /// their resumer): it lets a context that was never made as a coroutine,
@@ -160,7 +164,8 @@ pub unsafe extern "C" fn switch(save: *mut usize, to: usize) {
         "pop r12",
         "pop rbx",
         "pop rbp",
-        "ret",
+        "pop rcx",
+        "jmp rcx",
     )
 }
 
