@@ -34,7 +34,7 @@ pub fn main_entered() {
 }
 
 /// Has `main` been taken over as a task?
-pub fn main_adopted() -> bool {
+fn main_adopted() -> bool {
     ADOPTED.load(Ordering::Relaxed)
 }
 
@@ -67,9 +67,12 @@ struct LoopStart {
 /// continued by whichever thread runs worker 0's queue. Until now `main`
 /// was a plain function and the process paid nothing for the runtime: no
 /// task, no loop, no second stack (a shell script of short programs runs
-/// as natively). Returns false where `main` cannot be taken over (the
-/// caller is not `main` on the main thread: a constructor, another thread);
-/// then every worker is a thread of ours and `main` stays a plain thread.
+/// as natively). The caller is `main` ([`main_awaits_company`]). Returns
+/// false where `main` cannot be taken over (no room for the loop's stack,
+/// glibc's view of the main thread's stack unreadable; the last step that
+/// can fail comes before anything is changed): then every worker is a
+/// thread of ours and `main` stays a plain thread, as when the process's
+/// first company is not `main`'s (a constructor, another thread).
 pub(super) fn adopt_main(rt: &'static Runtime) -> bool {
     let Some(bounds) = main_thread_stack() else { return false };
     let Some(loop_stack) = crate::coro::stack::pool().take(MAIN_LOOP_STACK).ok() else { return false };
