@@ -79,8 +79,10 @@ enum Body {
     /// A context that already ran before it became a task: `main`, taken
     /// over on the main thread's own stack when the process first has
     /// company (see `sched::adopt_main`). It suspends and is continued with
-    /// [`crate::arch::switch`], by any worker.
-    Adopted(Adopted),
+    /// [`crate::arch::switch`], by any worker. Both sides of a switch reach
+    /// its state through the cell (shared references to the body, never
+    /// two `&mut`).
+    Adopted(UnsafeCell<Adopted>),
 }
 
 /// The switch state of an adopted context.
@@ -268,7 +270,7 @@ impl Task {
         let t = Self::build(None, bounds.top - bounds.bottom, Some(pinned), None);
         t.stack.set(bounds);
         // SAFETY: nobody else has the task yet.
-        unsafe { *t.body.get() = Body::Adopted(Adopted { sp: 0, resumer: 0, req: Request::Yield, resume: 0 }) };
+        unsafe { *t.body.get() = Body::Adopted(UnsafeCell::new(Adopted { sp: 0, resumer: 0, req: Request::Yield, resume: 0 })) };
         t
     }
 
@@ -283,8 +285,8 @@ impl Task {
         // SAFETY: per the contract: nothing else touches the fields before
         // the first resume, which follows this switch.
         unsafe {
-            let Body::Adopted(a) = &mut *self.body.get() else { unreachable!("adopted") };
-            let a: *mut Adopted = a;
+            let Body::Adopted(cell) = &*self.body.get() else { unreachable!("adopted") };
+            let a = cell.get();
             crate::arch::switch(&raw mut (*a).sp, to);
             (*a).resume
         }
@@ -296,7 +298,8 @@ impl Task {
     pub(crate) fn adopted_sp(&self) -> usize {
         // SAFETY: read by the loop that ran the task to its end.
         match unsafe { &*self.body.get() } {
-            Body::Adopted(a) => a.sp,
+            // SAFETY: as above: the context is suspended for good.
+            Body::Adopted(cell) => unsafe { (*cell.get()).sp },
             _ => 0,
         }
     }
@@ -526,22 +529,26 @@ impl Task {
         let body = self.body.get();
         // SAFETY: the slots are this thread's per the contract.
         unsafe { slots.switch_in(self) };
-        // SAFETY: as above; the adopted context writes its fields only
-        // while it runs, between the two switches.
-        let r = match unsafe { &mut *body } {
-            Body::Co(co) => co.resume(worker),
-            Body::Adopted(a) => {
-                let a: *mut Adopted = a;
-                // SAFETY: the context is suspended (it was queued) and ours
-                // to continue; it switches back here when it suspends.
-                unsafe {
-                    (*a).resume = worker;
-                    crate::arch::switch(&raw mut (*a).resumer, (*a).sp);
-                    let req = (*a).req;
-                    if req == Request::Exit { corosensei::CoroutineResult::Return(()) } else { corosensei::CoroutineResult::Yield(req) }
-                }
-            }
-            Body::Unstarted => unreachable!("prepared by the worker"),
+        // SAFETY: as above (a shared look at which body it is).
+        let adopted = match unsafe { &*body } {
+            Body::Adopted(cell) => Some(cell.get()),
+            _ => None,
+        };
+        let r = match adopted {
+            // SAFETY: the context is suspended (it was queued) and ours to
+            // continue; it writes the fields only while it runs, between
+            // the two switches, and switches back here when it suspends.
+            Some(a) => unsafe {
+                (*a).resume = worker;
+                crate::arch::switch(&raw mut (*a).resumer, (*a).sp);
+                let req = (*a).req;
+                if req == Request::Exit { corosensei::CoroutineResult::Return(()) } else { corosensei::CoroutineResult::Yield(req) }
+            },
+            // SAFETY: as above; a coroutine is reached only from here.
+            None => match unsafe { &mut *body } {
+                Body::Co(co) => co.resume(worker),
+                _ => unreachable!("prepared by the worker"),
+            },
         };
         // SAFETY: as above; we are back on the worker's own stack and thread.
         unsafe { slots.switch_out(self) };
@@ -911,8 +918,8 @@ unsafe fn suspend_task(t: *const Task, req: Request) -> Resume {
         // (its body is Adopted), and only its worker's `resume` reads the
         // fields, after the switch.
         unsafe {
-            let Body::Adopted(a) = &mut *(*t).body.get() else { unreachable!("a running task has a yielder or is adopted") };
-            let a: *mut Adopted = a;
+            let Body::Adopted(cell) = &*(*t).body.get() else { unreachable!("a running task has a yielder or is adopted") };
+            let a = cell.get();
             (*a).req = req;
             crate::arch::switch(&raw mut (*a).sp, (*a).resumer);
             (*a).resume
