@@ -46,31 +46,23 @@ pub(crate) fn fork_for_vfork() -> libc::pid_t {
 
 /// The atfork child handler.
 pub(crate) extern "C" fn after_fork_child() {
-    if crate::sched::main_awaits_company() {
-        // `main`, a plain function (the process never had company), forked:
-        // nothing of the runtime exists in either process, and the child's
-        // `main` is as its parent's, taken over at its own first company
-        // (stress-ng's instances, children of a lone parent, made OS
-        // threads when this child was left without a runtime). Only the
-        // parking lot may be held by a plain thread of the program that
-        // did not come along.
+    let t = coro::current_ptr();
+    if crate::hooks::serving() && !crate::sched::started() && (!t.is_null() || crate::sched::main_awaits_company()) {
+        // Before the runtime started, `main` forked (a plain function, or
+        // a task not yet running on the runtime) and no thread of the
+        // runtime existed: the child's copy is whole (a shell forks for
+        // every command it runs; renewing would cost each child what it
+        // never needs), and the child's `main` is as its parent's, taken
+        // over at its own first company (stress-ng's instances, children
+        // of a lone parent, made OS threads when such a child was left
+        // without a runtime). Only the parking lot may be held by a plain
+        // thread of the program that did not come along.
         crate::sync::lot::forget_after_fork();
         return;
     }
-    let t = coro::current_ptr();
     let vfork = VFORKING.load(Ordering::Relaxed) == t as usize;
     if t.is_null() || vfork || !crate::hooks::serving() || crate::sched::try_runtime().is_none() {
         crate::hooks::mark_forked();
-        return;
-    }
-    if !crate::sched::started() {
-        // Before the runtime started, `main` was the process's only
-        // coroutine and no thread of the runtime existed: the child's copy
-        // is whole (a shell forks for every command it runs; renewing
-        // would cost each child what it never needs). Only the parking lot
-        // may be held by a plain thread of the program that did not come
-        // along.
-        crate::sync::lot::forget_after_fork();
         return;
     }
     let Some(task) = coro::current_task() else { return };

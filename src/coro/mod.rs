@@ -258,8 +258,8 @@ pub fn in_coroutine() -> bool {
 
 impl Task {
     /// A new task that will run `entry` on a stack of `stack_size` bytes.
-    pub fn new(entry: Entry, stack_size: usize, pinned: Option<usize>) -> Arc<Task> {
-        Self::build(Some(entry), stack_size, pinned, None)
+    pub fn new(entry: Entry, stack_size: usize) -> Arc<Task> {
+        Self::build(Some(entry), stack_size, None, None)
     }
 
     /// The task of a context that is already running (`main`, on the main

@@ -256,13 +256,17 @@ static MAIN_EXIT_BUF: MainExitBuf = MainExitBuf(UnsafeCell::new([0; 13]));
 
 /// Called by `main`, a task, as it calls `pthread_exit`, with the stack
 /// pointer of the frame below `main`'s: the unwinding then stops there
-/// (after `main`'s cleanup handlers and destructors ran) and lands in
-/// [`main_exit`].
-pub fn arm_main_exit(sp: usize) {
-    if let Some(l) = tls::layout() {
-        // SAFETY: only `main`, once (its pthread_exit), writes the buffer.
-        let buf = unsafe { &mut *MAIN_EXIT_BUF.0.get() };
-        l.arm_exit(crate::sys::thread_pointer(), buf, sp, main_exit_landing as extern "C" fn() -> ! as usize);
+/// (after `main`'s cleanup handlers and destructors ran, armed beneath the
+/// program's cleanup buffers) and lands in [`main_exit`]. Without the
+/// layout or that frame there is no unwinding: `main`'s part ends here.
+pub fn arm_main_exit(sp: Option<usize>) {
+    match (tls::layout(), sp) {
+        (Some(l), Some(sp)) => {
+            // SAFETY: only `main`, once (its pthread_exit), writes the buffer.
+            let buf = unsafe { &mut *MAIN_EXIT_BUF.0.get() };
+            l.arm_exit(crate::sys::thread_pointer(), buf, sp, main_exit_landing as extern "C" fn() -> ! as usize);
+        }
+        _ => main_exit(),
     }
 }
 

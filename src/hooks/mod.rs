@@ -370,7 +370,7 @@ macro_rules! hooks {
     (@enter any) => { $crate::hooks::Guard::enter_any() };
     (@enter always) => { Some($crate::hooks::Guard::plain()) };
     (@call co, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
-    (@call company, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
+    (@call company, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $crate::hooks::hooks!(@call co, $handler, $guard, $real, $($arg),*) };
     (@call shared, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => {{ let _g = &$guard; $handler($real, $($arg),*) }};
     (@call co_guard, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };
     (@call any, $handler:path, $guard:ident, $real:ident, $($arg:ident),*) => { $handler(&$guard, $real, $($arg),*) };

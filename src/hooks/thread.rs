@@ -538,19 +538,6 @@ unsafe fn on_key_delete(real: unsafe extern "C" fn(libc::pthread_key_t) -> c_int
 
 static REAL_EXIT: RealSym = RealSym::new("pthread_exit\0");
 
-/// `pthread_exit` in `main` as a task: its unwinding stops right above
-/// `main`'s frame (armed now, on `main`'s descriptor, beneath the
-/// program's cleanup buffers), where the green-thread layer keeps the
-/// process alive until the last thread ends. Without the layout there is
-/// no unwinding: `main`'s part ends right here. (`main` as a plain
-/// function, alone, ends as natively: glibc's own buffer around `main`.)
-fn arm_main_exit() {
-    match crate::hooks::start::main_frame_sp() {
-        Some(sp) if crate::glibc::tls::layout().is_some() => green::arm_main_exit(sp),
-        _ => green::main_exit(),
-    }
-}
-
 /// Interposed `pthread_exit`.
 ///
 /// On a green thread, glibc's own `pthread_exit` does the work: it runs the
@@ -578,7 +565,9 @@ pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
                 crate::green::of(&*t).expect("green").mark_exiting();
             }
         } else if is_main {
-            arm_main_exit();
+            // (`main` as a plain function, alone, ends as natively: glibc's
+            // own unwind buffer around `main`.)
+            green::arm_main_exit(crate::hooks::start::main_frame_sp());
         }
     }
     // SAFETY: libc's pthread_exit with the caller's value.

@@ -585,7 +585,7 @@ pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc
         }),
         _ => entry,
     };
-    let t = Task::new(entry, size, None);
+    let t = Task::new(entry, size);
     if let (Some(l), Some((tp, _))) = (layout, own) {
         t.set_light_tp(tp);
         l.set_current(tp, Arc::as_ptr(&t) as usize);

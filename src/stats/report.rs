@@ -49,11 +49,12 @@ pub fn worker(i: usize) -> CWorkerStats {
 pub fn totals() -> CTotals {
     let rt = crate::sched::try_runtime();
     let (peak_live, stack_bytes, peak_stack_bytes) = super::process_figures();
+    let cfg = crate::config::get();
     CTotals {
         // Before the process has company there is no runtime yet: the
         // configured counts, with nothing run on them.
-        workers: rt.map_or(crate::config::get().workers, |r| r.workers()) as u64,
-        slots: rt.map_or(crate::config::get().max_threads, |r| r.slots()) as u64,
+        workers: rt.map_or(cfg.workers, |r| r.workers()) as u64,
+        slots: rt.map_or(cfg.max_threads, |r| r.slots()) as u64,
         live_coroutines: crate::coro::live() as u64,
         peak_live_coroutines: peak_live as u64,
         stack_bytes: stack_bytes as u64,

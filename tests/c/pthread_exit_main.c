@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#ifndef ALONE
 static void *late(void *arg) {
     (void)arg;
     usleep(100000);
@@ -14,6 +15,7 @@ static void *late(void *arg) {
     fflush(stdout);
     return NULL;
 }
+#endif
 
 static void cleanup(void *arg) {
     printf("cleanup handler: %s\n", (const char *)arg);
@@ -21,8 +23,10 @@ static void cleanup(void *arg) {
 }
 
 int main(void) {
+#ifndef ALONE
     pthread_t t;
     if (pthread_create(&t, NULL, late, NULL) != 0) return 1;
+#endif
     pthread_cleanup_push(cleanup, "runs");
     printf("main calls pthread_exit\n");
     fflush(stdout);
