@@ -227,8 +227,9 @@ static void *share_handler(void *p)
 
 static int share(long ms, int handlers)
 {
-    if (handlers < 0 || handlers > 64) return 2;
-    pthread_t h[64];
+    if (handlers < 0 || handlers > 100000) return 2;
+    pthread_t *h = calloc((size_t)handlers + 1, sizeof *h);
+    if (!h) return 1;
     for (int k = 0; k < handlers; k++)
         if (pthread_create(&h[k], NULL, share_handler, NULL)) { perror("pthread_create"); return 1; }
     uint64_t t0 = now_ns(), end = t0 + (uint64_t)ms * 1000000u, late = 0;
@@ -244,6 +245,7 @@ static int share(long ms, int handlers)
     }
     stop = 1;
     for (int k = 0; k < handlers; k++) pthread_join(h[k], NULL);
+    free(h);
     printf("RESULT cycles=%ld sleep_late_ms=%.3f handlers=%d lib=%d\n", cycles, cycles ? late / 1e6 / cycles : 0.0,
            handlers, lib_loaded());
     return 0;

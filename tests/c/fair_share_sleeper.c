@@ -20,8 +20,12 @@
 #include <unistd.h>
 #include "check.h"
 
+#ifndef HANDLERS
 #define HANDLERS 4
+#endif
+#ifndef CYCLES
 #define CYCLES 200
+#endif
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int stop;
