@@ -334,9 +334,15 @@ fn forget_cache(e: &Entry) {
 }
 
 /// A call we saw just created `fd`: forget any old file's state, and trust
-/// the registration list from now on.
+/// the registration list and the kept file kind from now on. Once the table
+/// exists, the entry is made if its chunk is not: an fd of a new chunk (the
+/// 1,025th connection) stayed untrusted for life, and a server with 10,000
+/// connections paid an `fstat` per short read and an `epoll_ctl` per wait
+/// on most of them. Before the table exists nothing is kept (a process
+/// whose hooks never waited allocates none).
 pub fn created(fd: i32) {
-    if let Some(e) = existing(fd) {
+    let e = if TABLE.get().is_some() { entry(fd) } else { None };
+    if let Some(e) = e {
         drop_fd(fd, e);
         e.trusted.store(true, Ordering::Relaxed);
     }

@@ -153,6 +153,46 @@ fn carved_stack_overflow_damages_the_canary() {
 /// fd number that a raw `dup2` (which the reactor cannot see) turns from a
 /// file into a pipe: the kept answer stands until the reactor hears of a
 /// new fd of that number; an fd of unknown origin is asked every time.
+/// An fd created in a chunk of the fd table that no fd had used yet (the
+/// 1,025th connection of a server) is trusted like any other: before, its
+/// kind was asked with an `fstat` at every short read, for life.
+#[test]
+fn fd_kind_is_kept_in_a_new_chunk() {
+    use opencoro::reactor;
+    const HIGH: i32 = 2100;
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: a valid out-pointer.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    if lim.rlim_max <= HIGH as libc::rlim_t {
+        eprintln!("fd_kind_is_kept_in_a_new_chunk: skipped (RLIMIT_NOFILE hard limit {})", lim.rlim_max);
+        return;
+    }
+    lim.rlim_cur = lim.rlim_cur.max(HIGH as libc::rlim_t + 1);
+    // SAFETY: a valid rlimit, within the hard limit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    let file = std::fs::File::open("/proc/self/exe").unwrap();
+    let mut p = [0; 2];
+    // SAFETY: a valid array for the two fds.
+    assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+    let raw_dup2 = |from: i32, to: i32| {
+        // SAFETY: the fds are this test's own (HIGH is far above any other test's).
+        assert_eq!(unsafe { libc::syscall(libc::SYS_dup2, from, to) }, to as libc::c_long);
+    };
+    // The table exists (an entry of a low fd).
+    assert!(!reactor::is_file(p[0]));
+    raw_dup2(std::os::fd::AsRawFd::as_raw_fd(&file), HIGH);
+    reactor::created(HIGH);
+    assert!(reactor::is_file(HIGH), "a regular file");
+    raw_dup2(p[0], HIGH);
+    assert!(reactor::is_file(HIGH), "kept: a created fd of a new chunk is trusted");
+    // SAFETY: the test's own fds.
+    unsafe {
+        libc::close(HIGH);
+        libc::close(p[0]);
+        libc::close(p[1]);
+    }
+}
+
 #[test]
 fn fd_kind_is_kept_for_known_fds() {
     use opencoro::reactor;
