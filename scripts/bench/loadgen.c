@@ -46,6 +46,10 @@
  *                the sockets of both sides, the same for any server)
  *   kstack_kib, pagetables_kib  growth of KernelStack and PageTables of
  *                /proc/meminfo over the same span
+ *   lat_p50_us, lat_p95_us, lat_p99_us, lat_max_us  round-trip latency of
+ *                the round trips completed in the window, from the send of
+ *                a message to the arrival of its last echoed byte (1 us
+ *                resolution up to 100 ms, 100 us up to 10 s; -1: none)
  *
  * Exit 0 when at least one connection echoed and no data was wrong, else 1.
  */
@@ -76,14 +80,35 @@ struct conn {
     int got;           /* bytes of the current echo received */
     int dead;
     uint64_t seq;      /* number of the message in flight */
+    uint64_t sent_ns;  /* when it was sent */
     uint64_t done;     /* round trips completed (read by main, relaxed) */
 };
+
+/* Latency histogram: 1 us buckets up to LAT_FINE us, then 100 us buckets
+ * up to 10 s (the last one holds everything slower). */
+#define LAT_FINE 100000
+#define LAT_BUCKETS (LAT_FINE + 99000)
+
+static int lat_bucket(uint64_t us)
+{
+    uint64_t b = us < LAT_FINE ? us : LAT_FINE + (us - LAT_FINE) / 100;
+    return b < LAT_BUCKETS ? (int)b : LAT_BUCKETS - 1;
+}
+
+static long lat_of_bucket(int b)
+{
+    return b < LAT_FINE ? b : LAT_FINE + (long)(b - LAT_FINE) * 100;
+}
 
 struct worker {
     pthread_t tid;
     int index;
     int ep;
+    uint32_t *lat;     /* this thread's histogram, filled while measuring */
+    uint64_t lat_max;
 };
+
+static volatile int measuring;
 
 static struct conn *conns;
 static int nconn;
@@ -132,6 +157,7 @@ static void send_msg(int i)
     struct conn *c = &conns[i];
     char m[MSG];
     fill(m, i, c->seq);
+    c->sent_ns = now_ns();
     size_t off = 0;
     while (off < MSG) {
         ssize_t w = send(c->fd, m + off, MSG - off, MSG_NOSIGNAL);
@@ -180,6 +206,11 @@ static void *run(void *arg)
                 continue;
             c->got = 0;
             c->seq++;
+            if (measuring) {
+                uint64_t us = (now_ns() - c->sent_ns) / 1000;
+                if (us > w->lat_max) w->lat_max = us;
+                w->lat[lat_bucket(us)]++;
+            }
             __atomic_store_n(&c->done, c->done + 1, __ATOMIC_RELAXED);
             send_msg(i);
         }
@@ -291,6 +322,8 @@ int main(int argc, char **argv)
     if (!conns || !ws) { perror("calloc"); return 1; }
     for (int t = 0; t < nthreads; t++) {
         ws[t].index = t;
+        ws[t].lat = calloc(LAT_BUCKETS, sizeof *ws[t].lat);
+        if (!ws[t].lat) { perror("calloc"); return 1; }
         ws[t].ep = epoll_create1(EPOLL_CLOEXEC);
         if (ws[t].ep < 0) { perror("loadgen: epoll_create1"); return 1; }
     }
@@ -365,7 +398,9 @@ int main(int argc, char **argv)
     }
     double s0 = spath[0] ? cpu_ms_of(spath) : -1, g0 = cpu_ms_of("/proc/self/stat");
     uint64_t t0 = now_ns();
+    measuring = 1;
     sleep_ms(dur_ms);
+    measuring = 0;
     uint64_t sum1 = 0, mn = UINT64_MAX, mx = 0;
     int idle = 0;
     for (int i = 0; i < nconn; i++) {
@@ -395,13 +430,32 @@ int main(int argc, char **argv)
     for (int t = 0; t < nthreads; t++)
         pthread_join(ws[t].tid, NULL);
     double secs = (t1 - t0) / 1e9;
+    /* Percentiles of the window's round trips, all threads together. */
+    uint64_t total = 0, lat_max = 0;
+    for (int t = 0; t < nthreads; t++) {
+        for (int b = 0; b < LAT_BUCKETS; b++)
+            total += ws[t].lat[b];
+        if (ws[t].lat_max > lat_max) lat_max = ws[t].lat_max;
+    }
+    double pct[3] = { 0.50, 0.95, 0.99 };
+    long lat_us[3] = { -1, -1, -1 };
+    for (int k = 0; k < 3 && total; k++) {
+        uint64_t want = (uint64_t)(pct[k] * (double)total), seen = 0;
+        for (int b = 0; b < LAT_BUCKETS && lat_us[k] < 0; b++) {
+            for (int t = 0; t < nthreads; t++)
+                seen += ws[t].lat[b];
+            if (seen > want) lat_us[k] = lat_of_bucket(b);
+        }
+    }
     printf("RESULT conns=%d established=%d echoing=%d req_per_s=%.0f idle_conns=%d min_conn=%llu max_conn=%llu "
            "lost=%llu bad_data=%llu server_cpu_ms=%.0f gen_cpu_ms=%.0f window_ms=%.0f connect_ms=%.0f all_echo_ms=%.0f warmup_ms=%.0f threads=%d connect_errno=%d "
-           "server_threads=%ld server_hwm_kib=%ld server_rss_kib=%ld server_lib=%d memavail_drop_kib=%ld kstack_kib=%ld pagetables_kib=%ld\n",
+           "server_threads=%ld server_hwm_kib=%ld server_rss_kib=%ld server_lib=%d memavail_drop_kib=%ld kstack_kib=%ld pagetables_kib=%ld "
+           "lat_p50_us=%ld lat_p95_us=%ld lat_p99_us=%ld lat_max_us=%llu\n",
            nconn, established, echoing, sum1 / secs, idle, (unsigned long long)(established ? mn : 0),
            (unsigned long long)mx, (unsigned long long)lost, (unsigned long long)bad_data,
            s0 >= 0 && s1 >= 0 ? s1 - s0 : -1, g1 - g0, secs * 1e3, connect_ms, all_echo_ms, warm_done_ms, nthreads, connect_errno,
-           srv_threads, srv_hwm, srv_rss, srv_lib, mem0 - mem1, kstack1 - kstack0, ptables1 - ptables0);
+           srv_threads, srv_hwm, srv_rss, srv_lib, mem0 - mem1, kstack1 - kstack0, ptables1 - ptables0,
+           lat_us[0], lat_us[1], lat_us[2], (unsigned long long)lat_max);
     fflush(stdout);
     (void)sum0;
     /* Closing 10,000 sockets one by one is the kernel's work; exit does it. */
