@@ -280,7 +280,7 @@ ECHO_KEYS=req_per_s,established,echoing,idle_conns,min_conn,max_conn,lost,bad_da
 LAT_KEYS=median_us,p99_us,max_us
 FS_KEYS=worst_late_ms,p99_late_ms,median_late_ms,fsyncs,fsync_total_ms,fsync_max_ms,probe_fsync_us
 TB_KEYS=ok,lib,sockets,os_threads,hwm_kib,memavail_drop_kib,memavail_raw_drop_kib,anon_kib,kstack_kib,pagetables_kib,sunreclaim_kib,wall_ms,create_ms,block_ms,wake_join_ms
-TECHO_KEYS=$ECHO_KEYS,server_threads,server_hwm_kib,server_lib,memavail_drop_kib,lat_p50_us,lat_p95_us,lat_p99_us
+TECHO_KEYS=$ECHO_KEYS,server_threads,server_hwm_kib,server_lib,memavail_drop_kib,lat_p50_us,lat_p95_us,lat_p99_us,gen_wait_ms
 PRE_KEYS=units_per_s,min_share,max_share,lib
 PRE_TICK_KEYS=p50_ms,p99_ms,max_ms,min_spins,lib
 PRE_SHARE_KEYS=cycles,sleep_late_ms,lib
@@ -632,9 +632,10 @@ if on i; then
             "$(nv "$(median "techo_lib_$n.server_threads")" 0)" "$(nv "$(median "techo_native_$n.server_threads")" 0)" \
             "$(mib "$(median "techo_lib_$n.server_hwm_kib")")" "$(mib "$(median "techo_native_$n.server_hwm_kib")")" \
             "$(mib "$(median "techo_lib_$n.memavail_drop_kib")" 0)" "$(mib "$(median "techo_native_$n.memavail_drop_kib")" 0)"
-        printf '    server CPU in the window: %s / %s ms; generator CPU: %s / %s ms (library / native)\n' \
+        printf '    server CPU in the window: %s / %s ms; generator CPU: %s / %s ms, waiting for a CPU: %s / %s ms (library / native)\n' \
             "$(nv "$(median "techo_lib_$n.server_cpu_ms")" 0)" "$(nv "$(median "techo_native_$n.server_cpu_ms")" 0)" \
-            "$(nv "$(median "techo_lib_$n.gen_cpu_ms")" 0)" "$(nv "$(median "techo_native_$n.gen_cpu_ms")" 0)"
+            "$(nv "$(median "techo_lib_$n.gen_cpu_ms")" 0)" "$(nv "$(median "techo_native_$n.gen_cpu_ms")" 0)" \
+            "$(nv "$(median "techo_lib_$n.gen_wait_ms")" 0)" "$(nv "$(median "techo_native_$n.gen_wait_ms")" 0)"
         printf '    round-trip latency p50 / p95 / p99: %s / %s / %s us under the library, %s / %s / %s us natively\n' \
             "$(nv "$(median "techo_lib_$n.lat_p50_us")" 0)" "$(nv "$(median "techo_lib_$n.lat_p95_us")" 0)" "$(nv "$(median "techo_lib_$n.lat_p99_us")" 0)" \
             "$(nv "$(median "techo_native_$n.lat_p50_us")" 0)" "$(nv "$(median "techo_native_$n.lat_p95_us")" 0)" "$(nv "$(median "techo_native_$n.lat_p99_us")" 0)"

@@ -46,6 +46,10 @@
  *                the sockets of both sides, the same for any server)
  *   kstack_kib, pagetables_kib  growth of KernelStack and PageTables of
  *                /proc/meminfo over the same span
+ *   gen_wait_ms  how long this generator's threads waited for a CPU in the
+ *                window (run-queue time of /proc/self/task/TID/schedstat):
+ *                a server whose threads never leave the CPU keeps its
+ *                same-machine clients waiting
  *   lat_p50_us, lat_p95_us, lat_p99_us, lat_max_us  round-trip latency of
  *                the round trips completed in the window, from the send of
  *                a message to the arrival of its last echoed byte (1 us
@@ -102,6 +106,7 @@ static long lat_of_bucket(int b)
 
 struct worker {
     pthread_t tid;
+    volatile pid_t ktid; /* its kernel thread id, once it runs */
     int index;
     int ep;
     uint32_t *lat;     /* this thread's histogram, filled while measuring */
@@ -174,9 +179,26 @@ static void send_msg(int i)
     }
 }
 
+/* Nanoseconds thread TID has waited on a run queue (schedstat's second
+ * field), or 0. */
+static long long run_wait_ns(pid_t tid)
+{
+    char path[64];
+    long long run = 0, wait = 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lld %lld", &run, &wait) != 2)
+        wait = 0;
+    fclose(f);
+    return wait;
+}
+
 static void *run(void *arg)
 {
     struct worker *w = arg;
+    w->ktid = gettid();
     struct epoll_event evs[MAXEV];
     char buf[MSG], want[MSG];
     for (int i = w->index; i < nconn; i += nthreads)
@@ -397,10 +419,16 @@ int main(int argc, char **argv)
         echoing += base[i] > 0;
     }
     double s0 = spath[0] ? cpu_ms_of(spath) : -1, g0 = cpu_ms_of("/proc/self/stat");
+    long long wait0 = 0;
+    for (int t = 0; t < nthreads; t++)
+        wait0 += run_wait_ns(ws[t].ktid);
     uint64_t t0 = now_ns();
     measuring = 1;
     sleep_ms(dur_ms);
     measuring = 0;
+    long long wait1 = 0;
+    for (int t = 0; t < nthreads; t++)
+        wait1 += run_wait_ns(ws[t].ktid);
     uint64_t sum1 = 0, mn = UINT64_MAX, mx = 0;
     int idle = 0;
     for (int i = 0; i < nconn; i++) {
@@ -450,12 +478,12 @@ int main(int argc, char **argv)
     printf("RESULT conns=%d established=%d echoing=%d req_per_s=%.0f idle_conns=%d min_conn=%llu max_conn=%llu "
            "lost=%llu bad_data=%llu server_cpu_ms=%.0f gen_cpu_ms=%.0f window_ms=%.0f connect_ms=%.0f all_echo_ms=%.0f warmup_ms=%.0f threads=%d connect_errno=%d "
            "server_threads=%ld server_hwm_kib=%ld server_rss_kib=%ld server_lib=%d memavail_drop_kib=%ld kstack_kib=%ld pagetables_kib=%ld "
-           "lat_p50_us=%ld lat_p95_us=%ld lat_p99_us=%ld lat_max_us=%llu\n",
+           "gen_wait_ms=%.0f lat_p50_us=%ld lat_p95_us=%ld lat_p99_us=%ld lat_max_us=%llu\n",
            nconn, established, echoing, sum1 / secs, idle, (unsigned long long)(established ? mn : 0),
            (unsigned long long)mx, (unsigned long long)lost, (unsigned long long)bad_data,
            s0 >= 0 && s1 >= 0 ? s1 - s0 : -1, g1 - g0, secs * 1e3, connect_ms, all_echo_ms, warm_done_ms, nthreads, connect_errno,
            srv_threads, srv_hwm, srv_rss, srv_lib, mem0 - mem1, kstack1 - kstack0, ptables1 - ptables0,
-           lat_us[0], lat_us[1], lat_us[2], (unsigned long long)lat_max);
+           (wait1 - wait0) / 1e6, lat_us[0], lat_us[1], lat_us[2], (unsigned long long)lat_max);
     fflush(stdout);
     (void)sum0;
     /* Closing 10,000 sockets one by one is the kernel's work; exit does it. */

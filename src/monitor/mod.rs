@@ -34,7 +34,10 @@ const WAKEUP_GRANULARITY_NS: u64 = 500_000;
 /// poller holds (`fd_wakes_busy_worker`)? Best-effort: the queues are read
 /// without a lock.
 fn others_wait(rt: &Runtime, w: usize) -> bool {
-    !rt.slot[w].stealer.is_empty() || !rt.slot[w].inbox.is_empty() || rt.slot[w].watch.fds_ready.load(Ordering::Relaxed)
+    !rt.slot[w].stealer.is_empty()
+        || !rt.slot[w].inbox.is_empty()
+        || !rt.ready.is_empty()
+        || rt.slot[w].watch.fds_ready.load(Ordering::Relaxed)
 }
 
 /// Worker `w`'s earliest deadline, if its timer heap is free to look at

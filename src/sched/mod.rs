@@ -18,6 +18,11 @@
 //! - **injector**: the global queue for new tasks spawned by threads that are
 //!   not workers. Every 61st tick a worker looks there first (Go's rule), so
 //!   it is never starved by busy local queues.
+//! - **ready queue**: the global FIFO of green threads whose fds became
+//!   ready, whichever worker's poller saw it. Every other pick of a worker
+//!   comes from there first, so a woken thread waits neither behind busy
+//!   ones nor behind those woken after it (per-worker queues, each fed by
+//!   its own poller, served connections unevenly: see `worker::wake_ready`).
 //! - **own queue**: per-worker, unsynchronised FIFO of its pinned tasks that
 //!   it made runnable itself (a yield, a wake-up by a coroutine or a timer on
 //!   that worker).
@@ -91,6 +96,8 @@ pub(crate) struct Slot {
 /// State shared across all workers.
 pub struct Runtime {
     pub(crate) injector: Injector<Arc<Task>>,
+    /// Green threads woken by fd readiness (see the glossary).
+    pub(crate) ready: Injector<Arc<Task>>,
     /// One per worker and spare, side by side (see [`Slot`]).
     pub(crate) slot: Box<[Slot]>,
     pub(crate) idle: Idle,
@@ -287,6 +294,7 @@ fn build() -> Runtime {
     crate::debug!("runtime: {primaries} workers, {} spares, main thread is worker 0: {main_mode}", n - primaries);
     Runtime {
         injector: Injector::new(),
+        ready: Injector::new(),
         slot: stealers
             .into_iter()
             .map(|stealer| Slot {
