@@ -158,8 +158,12 @@ pub struct Task {
     /// API coroutine's light one, or for `main` the main thread's), or 0:
     /// it shares its worker's.
     tp: AtomicUsize,
-    /// `tp` is a light descriptor, pooled again when the task finishes.
+    /// `tp` is the descriptor at the top of its stack (a C API coroutine's
+    /// light block), pooled again with the stack when the task finishes.
     light_tp: std::sync::atomic::AtomicBool,
+    /// Asked for a light block (stack and descriptor, see
+    /// [`Task::want_light_block`]), taken at its first run.
+    light_layout: Cell<Option<&'static crate::glibc::tls::Layout>>,
     /// Wake-up flag while the task waits in the parking lot (`sync::lot`).
     lot_flag: AtomicU32,
     /// The signal layer's state of the task (mask, held signals,
@@ -335,6 +339,7 @@ impl Task {
             done_word: AtomicU32::new(0),
             tp: AtomicUsize::new(green.as_ref().map_or(0, |g| g.tp())),
             light_tp: std::sync::atomic::AtomicBool::new(false),
+            light_layout: Cell::new(None),
             green,
             lot_flag: AtomicU32::new(0),
             signals: TaskSignals::new(inherited_sigmask()),
@@ -357,11 +362,15 @@ impl Task {
         self.tp.store(tp, Ordering::Relaxed);
     }
 
-    /// Gives a C API coroutine a light descriptor of its own (before it
-    /// first runs): it goes back to the pool when the coroutine finishes.
-    pub(crate) fn set_light_tp(&self, tp: usize) {
-        self.set_own_tp(tp);
-        self.light_tp.store(true, Ordering::Relaxed);
+    /// A C API coroutine (before it first runs) asks for a light block
+    /// ([`crate::glibc::tls::Layout::light_block`]): its first run takes
+    /// one and runs on the block's stack, below the block's descriptor,
+    /// and both go back to the pool when it finishes. Taken there, on the
+    /// worker, not by the spawner: a new block's first-touch page faults
+    /// then fall on the workers that run the coroutines, not all on the
+    /// thread that spawns them.
+    pub(crate) fn want_light_block(&self, layout: &'static crate::glibc::tls::Layout) {
+        self.light_layout.set(Some(layout));
     }
 
     /// The green-thread layer's state, if this task is a green thread.
@@ -584,9 +593,22 @@ impl Task {
 
     fn create(self: &Arc<Task>) -> Co {
         let me = Arc::as_ptr(self) as usize;
-        let stack = match self.green() {
-            Some(g) => g.take_stack().expect("a green thread's block"),
-            None => match stack::pool().take(self.stack_size) {
+        // (A light block that cannot be had: the coroutine shares its
+        // worker's thread-locals and stays there, as without descriptors.)
+        let light = self.light_layout.take().and_then(|l| l.light_block(self.stack_size).ok().map(|b| (l, b)));
+        let mut first_steps = None;
+        let stack = match (self.green(), light) {
+            (Some(g), _) => g.take_stack().expect("a green thread's block"),
+            (None, Some((l, b))) => {
+                self.set_own_tp(b.tp);
+                l.set_current(b.tp, me);
+                self.light_tp.store(true, Ordering::Relaxed);
+                if !b.reused {
+                    first_steps = Some(l);
+                }
+                b.stack
+            }
+            (None, None) => match stack::pool().take(self.stack_size) {
                 Ok(s) => s,
                 Err(e) => {
                     crate::diag!(
@@ -606,6 +628,10 @@ impl Task {
             let me = me as *const Task;
             // SAFETY: the worker holds an Arc to the task for as long as it runs it.
             unsafe { (*me).yielder.set(y as *const _) };
+            if let Some(l) = first_steps {
+                // First steps on a new descriptor (its ctype tables).
+                l.thread_start(false);
+            }
             let result = match entry {
                 Some(entry) => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(entry)) {
                     Ok(v) => v,
@@ -640,15 +666,12 @@ impl Task {
             if crate::log::debug_enabled() {
                 crate::debug!("task done; its stack used {} bytes of {}", stack::used_bytes(&st), st.size());
             }
-            match self.green() {
+            let light = self.light_tp.load(Ordering::Relaxed).then(crate::glibc::tls::layout).flatten();
+            match (self.green(), light) {
                 // Kept (with the descriptor above it) until joined.
-                Some(g) => g.park_stack(st),
-                None => stack::pool().give(st),
-            }
-        }
-        if self.light_tp.load(Ordering::Relaxed) {
-            if let Some(l) = crate::glibc::tls::layout() {
-                l.give_light(self.own_tp());
+                (Some(g), _) => g.park_stack(st),
+                (None, Some(l)) => l.give_light(crate::glibc::tls::Block { stack: st, tp: self.own_tp(), reused: true }),
+                (None, None) => stack::pool().give(st),
             }
         }
         self.state.store(DONE, Ordering::Release);

@@ -576,27 +576,16 @@ fn own_descriptors() -> Option<&'static crate::glibc::tls::Layout> {
 }
 
 /// Creates a task running `entry` and queues it. With green threads
-/// available it gets a descriptor of its own (see
-/// `green::tls::Layout::light_descriptor`): it can then run on any worker,
+/// available it gets a stack with a descriptor of its own at the top (see
+/// `glibc::tls::Layout::light_block`): it can then run on any worker,
 /// and a spare can take it from a blocked one; otherwise it shares the
 /// worker's thread-locals and stays on the first worker that runs it.
 pub fn spawn(entry: Box<dyn FnOnce() -> usize + Send>, stack_size: usize) -> Arc<Task> {
     let size = if stack_size == 0 { crate::config::get().stack_size } else { stack_size };
     start();
-    let layout = own_descriptors();
-    let own = layout.and_then(|l| l.light_descriptor());
-    let entry: Box<dyn FnOnce() -> usize + Send> = match (layout, own) {
-        (Some(l), Some((_, true))) => Box::new(move || {
-            // First steps on a new descriptor (its ctype tables).
-            l.thread_start(false);
-            entry()
-        }),
-        _ => entry,
-    };
     let t = Task::new(entry, size);
-    if let (Some(l), Some((tp, _))) = (layout, own) {
-        t.set_light_tp(tp);
-        l.set_current(tp, Arc::as_ptr(&t) as usize);
+    if let Some(l) = own_descriptors() {
+        t.want_light_block(l);
     }
     schedule_new(t.clone());
     t
