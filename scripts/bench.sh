@@ -702,18 +702,19 @@ if on j; then
     done
     [ -s "$tmp/pre_tick_lib.lib" ] && [ "$(minof pre_tick_lib.lib)" != 1 ] && \
         echo "  WARNING: in some run under LD_PRELOAD the library's symbols were not found (did it load?)"
+    # share_lines NAME: the sleeper's cycles of measurement NAME, both kinds
+    share_lines() {
+        local kind lbl
+        for kind in lib native; do
+            lbl=$( [ "$kind" = lib ] && echo "library:" || echo "natively:")
+            printf '    %-33s %s cycles [spread %s], sleep late by %s ms on average\n' "$lbl" \
+                "$(nv "$(median "$1_$kind.cycles")" 0)" "$(spread "$1_$kind.cycles")" "$(nv "$(median "$1_$kind.sleep_late_ms")" 3)"
+        done
+    }
     echo "  a 1 ms sleeper taking a mutex beside 4 busy threads that take it constantly, ${PRE_MS} ms, 2 workers:"
-    for kind in lib native; do
-        lbl=$( [ "$kind" = lib ] && echo "library:" || echo "natively:")
-        printf '    %-33s %s cycles [spread %s], sleep late by %s ms on average\n' "$lbl" \
-            "$(nv "$(median "pre_share_$kind.cycles")" 0)" "$(spread "pre_share_$kind.cycles")" "$(nv "$(median "pre_share_$kind.sleep_late_ms")" 3)"
-    done
+    share_lines pre_share
     echo "  the same beside 2,000 busy threads (a cache server's connection handlers), 2 workers:"
-    for kind in lib native; do
-        lbl=$( [ "$kind" = lib ] && echo "library:" || echo "natively:")
-        printf '    %-33s %s cycles [spread %s], sleep late by %s ms on average\n' "$lbl" \
-            "$(nv "$(median "pre_share2k_$kind.cycles")" 0)" "$(spread "pre_share2k_$kind.cycles")" "$(nv "$(median "pre_share2k_$kind.sleep_late_ms")" 3)"
-    done
+    share_lines pre_share2k
     echo "  a 1 ms setitimer SIGALRM handler while main sleeps beside 4 busy threads, 2 workers:"
     for kind in lib native; do
         lbl=$( [ "$kind" = lib ] && echo "library:" || echo "natively:")
