@@ -405,24 +405,25 @@ impl Layout {
         self.static_size + self.static_align
     }
 
+    /// A finished block of stack size `class` from pool `p` (locked), if
+    /// one is there and still leaves room for the static TLS that modules
+    /// use now (one that a library loaded since would overlap is freed).
+    fn pooled(&self, mut p: std::sync::MutexGuard<'static, BlockPool>, class: usize) -> Option<Block> {
+        let b = p.iter_mut().find(|(c, _)| *c == class).and_then(|(_, v)| v.pop());
+        drop(p);
+        let b = b?;
+        if b.tp - b.stack.top() >= self.tls_used() + TLS_MARGIN {
+            return Some(b);
+        }
+        self.destroy(b);
+        None
+    }
+
     /// A block with a stack of at least `size` bytes below the descriptor,
     /// which is ready for a new thread with kernel-style id `tid`.
     pub fn take_block(&self, size: usize, tid: i32) -> Result<Block, i32> {
         let class = stack::round_size(size + self.reserve());
-        let pooled = {
-            let mut p = pool();
-            p.iter_mut().find(|(c, _)| *c == class).and_then(|(_, v)| v.pop())
-        };
-        let pooled = pooled.and_then(|b| {
-            if b.tp - b.stack.top() >= self.tls_used() + TLS_MARGIN {
-                return Some(b);
-            }
-            // A library loaded since claimed static TLS this block's stack
-            // would overlap.
-            self.destroy(b);
-            None
-        });
-        let b = match pooled {
+        let b = match self.pooled(pool(), class) {
             Some(mut b) => {
                 // SAFETY: the block's descriptor was made by `fresh` and its
                 // thread has ended.
@@ -552,15 +553,8 @@ impl Layout {
     /// report name the size the coroutine was spawned with.
     pub fn light_block(&self, size: usize) -> Result<Block, i32> {
         let class = stack::round_size(size);
-        let pooled = light().iter_mut().find(|(c, _)| *c == class).and_then(|(_, v)| v.pop());
-        match pooled {
-            Some(b) if b.tp - b.stack.top() >= self.tls_used() + TLS_MARGIN => Ok(b),
-            Some(b) => {
-                // A library loaded since claimed static TLS this block's
-                // stack would overlap.
-                self.destroy(b);
-                self.light_block(size)
-            }
+        match self.pooled(light(), class) {
+            Some(b) => Ok(b),
             None => {
                 let b = self.fresh(class)?;
                 // SAFETY: b.tp is a fresh descriptor nobody runs on.

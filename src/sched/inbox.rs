@@ -1,5 +1,5 @@
-//! A slot's MPMC queue of tasks (its inbox and its woken sleepers), whose
-//! storage is allocated by the first push.
+//! An MPMC queue of tasks (a slot's inbox and its woken sleepers, the
+//! runtime's ready queue), whose storage is allocated by the first push.
 //!
 //! A crossbeam `Injector` allocates a block (about 1 KiB, zeroed) when it is
 //! made; a runtime has two per slot, spares included, and a process whose

@@ -97,7 +97,7 @@ pub(crate) struct Slot {
 pub struct Runtime {
     pub(crate) injector: Injector<Arc<Task>>,
     /// Green threads woken by fd readiness (see the glossary).
-    pub(crate) ready: Injector<Arc<Task>>,
+    pub(crate) ready: inbox::Inbox,
     /// One per worker and spare, side by side (see [`Slot`]).
     pub(crate) slot: Box<[Slot]>,
     pub(crate) idle: Idle,
@@ -294,7 +294,7 @@ fn build() -> Runtime {
     crate::debug!("runtime: {primaries} workers, {} spares, main thread is worker 0: {main_mode}", n - primaries);
     Runtime {
         injector: Injector::new(),
-        ready: Injector::new(),
+        ready: inbox::Inbox::new(),
         slot: stealers
             .into_iter()
             .map(|stealer| Slot {

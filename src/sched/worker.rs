@@ -351,9 +351,11 @@ fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
     if let Some(t) = rt.slot[local.index].woken.take() {
         return Some(t);
     }
-    // Every other pick, those woken by their fds first (see `wake_ready`).
+    // Every other pick, those woken by their fds first (see `wake_ready`),
+    // one at a time, oldest first (not a batch into the local queue: its
+    // order is what makes it fair).
     if tick & 1 == 0 {
-        if let Some(t) = take_ready(rt) {
+        if let Some(t) = rt.ready.take() {
             return Some(t);
         }
     }
@@ -370,28 +372,13 @@ fn find_task(rt: &Runtime, local: &Local, tick: u32) -> Option<Arc<Task>> {
         local.pinned_turn.set(t.pinned().is_none());
         return Some(t);
     }
-    if let Some(t) = take_ready(rt) {
+    if let Some(t) = rt.ready.take() {
         return Some(t);
     }
     if let Some(t) = steal_into(&rt.injector, local) {
         return Some(t);
     }
     steal_from_peers(rt, local)
-}
-
-/// One task from the ready queue, oldest first (one at a time, not a batch
-/// into the local queue: its order is what makes it fair).
-fn take_ready(rt: &Runtime) -> Option<Arc<Task>> {
-    if rt.ready.is_empty() {
-        return None;
-    }
-    loop {
-        match rt.ready.steal() {
-            Steal::Success(t) => return Some(t),
-            Steal::Empty => return None,
-            Steal::Retry => continue,
-        }
-    }
 }
 
 /// Pinned work: the own queue and the inbox, each first on alternate ticks.
