@@ -1,6 +1,7 @@
 # opencoro: the entry points. `make demo` and `make check` do all the set-up.
 CARGO   ?= cargo
 LIB     := target/release/libopencoro.so
+RUNTIME := target/release/libopencoro_runtime.so
 BUILD   := target/opencoro
 
 PREFIX  ?= /usr/local
@@ -12,7 +13,11 @@ libdir  := $(DESTDIR)$(PREFIX)/lib
 
 all: lib
 
+# libopencoro.so, the library programs preload, is built by build.rs from
+# stub/ beside the runtime it loads, libopencoro_runtime.so (a removed one
+# is built again: build.rs runs when its sources change)
 lib:
+	@[ -f $(LIB) ] || touch stub/opencoro_stub.c
 	$(CARGO) build --release
 	@ln -sf libopencoro.so target/release/libopencoro.so.0
 
@@ -62,13 +67,15 @@ clean:
 	$(CARGO) clean
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the library (SONAME
-# libopencoro.so.0, with the usual links), the launcher, the header, a
+# libopencoro.so.0, with the usual links) and the runtime it loads from its
+# own directory (libopencoro_runtime.so), the launcher, the header, a
 # pkg-config file, the launcher's man page, the gdb extension and the
 # licences.
 install: lib
 	install -d $(libdir)/pkgconfig $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/opencoro $(DESTDIR)$(PREFIX)/share/opencoro
 	install -m 755 $(LIB) $(libdir)/libopencoro.so.$(VERSION)
+	install -m 755 $(RUNTIME) $(libdir)/libopencoro_runtime.so
 	ln -sf libopencoro.so.$(VERSION) $(libdir)/libopencoro.so.0
 	ln -sf libopencoro.so.0 $(libdir)/libopencoro.so
 	install -m 755 preload/opencoro $(DESTDIR)$(PREFIX)/bin/opencoro
@@ -79,7 +86,7 @@ install: lib
 	install -m 644 preload/opencoro-gdb.py $(DESTDIR)$(PREFIX)/share/opencoro/opencoro-gdb.py
 
 uninstall:
-	rm -f $(libdir)/libopencoro.so.$(VERSION) $(libdir)/libopencoro.so.0 $(libdir)/libopencoro.so \
+	rm -f $(libdir)/libopencoro.so.$(VERSION) $(libdir)/libopencoro.so.0 $(libdir)/libopencoro.so $(libdir)/libopencoro_runtime.so \
 		$(libdir)/pkgconfig/opencoro.pc $(DESTDIR)$(PREFIX)/bin/opencoro \
 		$(DESTDIR)$(PREFIX)/include/opencoro.h $(DESTDIR)$(PREFIX)/share/man/man1/opencoro.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/opencoro $(DESTDIR)$(PREFIX)/share/opencoro

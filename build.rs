@@ -1,15 +1,20 @@
-//! Links the cdylib with an export list made from the hook tables, so that
-//! only the C API and the interposed libc symbols leave libopencoro.so and
-//! there is no third list to keep in step. The list names:
+//! Links the runtime (libopencoro_runtime.so) with an export list made
+//! from the hook tables, so that only the C API and the interposed libc
+//! symbols leave it and there is no third list to keep in step, and builds
+//! the front library that programs preload (libopencoro.so, from
+//! `stub/opencoro_stub.c`) with one jump for each of the same functions.
+//! The list names:
 //!
 //! - every hook of a `hooks!` table in `src/hooks/*.rs` (a line
 //!   `    <kind> fn <name>(` inside the table);
 //! - the hooks written out by hand there (the function after a
 //!   `cfg_attr(feature = "preload", no_mangle)` line);
-//! - the C API of `src/capi.rs` (`extern "C" fn opencoro_*`).
+//! - the C API of `src/capi.rs` (`extern "C" fn opencoro_*`);
+//! - for the runtime only: the front library's entry points
+//!   (`src/front.rs`) and the debug list's statics.
 //!
 //! `scripts/check-exports.sh` reads the same tables its own way and checks
-//! that the built library exports exactly them. (Without the `preload`
+//! that both built libraries export exactly them. (Without the `preload`
 //! feature the libc symbols are not exported, so the list does not apply.)
 
 use std::fs;
@@ -26,8 +31,35 @@ fn fn_name(s: &str) -> Option<&str> {
     (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
 }
 
-/// The exported names one source file declares.
-fn exports(src: &str, names: &mut Vec<String>) {
+/// How the front library serves a function until the runtime runs.
+#[derive(Clone, Copy)]
+enum Front {
+    /// libc's function (the runtime serves the call only once it runs).
+    Next,
+    /// Loads the runtime first: the call gives the process company
+    /// (`company` hooks) or the runtime's books start at the first call
+    /// (`always` hooks).
+    Load,
+    /// The C API: loads the runtime first, whatever it does then.
+    Api,
+}
+
+/// `always` hooks whose books the runtime rebuilds when it is loaded
+/// (`src/front.rs`: the handlers installed and the pthread keys created
+/// until then), or needs none before it runs (vfork's protect a running
+/// runtime from a child that shares its memory): the front library sends
+/// them to libc until the runtime runs, so that `grep` or `bash` (which
+/// install signal handlers) never load it.
+const REBUILT: [&str; 6] = ["sigaction", "signal", "bsd_signal", "pthread_key_create", "pthread_key_delete", "vfork"];
+
+/// Other hooks that load the runtime first: `listen` gives the socket at
+/// least `OPENCORO_LISTEN_BACKLOG`, which a server that listens in `main`
+/// before it starts its threads needs (its green threads accept later than
+/// OS threads would).
+const LOAD_TOO: [&str; 1] = ["listen"];
+
+/// The exported functions one source file declares, with their kind.
+fn exports(src: &str, names: &mut Vec<(String, Front)>) {
     let mut lines = src.lines().peekable();
     while let Some(line) = lines.next() {
         let t = line.trim_start();
@@ -36,7 +68,8 @@ fn exports(src: &str, names: &mut Vec<String>) {
             if let Some((kind, rest)) = t.split_once(' ') {
                 if KINDS.contains(&kind) && rest.starts_with("fn ") {
                     if let Some(n) = fn_name(rest) {
-                        names.push(n.to_string());
+                        let front = if kind == "company" || (kind == "always" && !REBUILT.contains(&n)) || LOAD_TOO.contains(&n) { Front::Load } else { Front::Next };
+                        names.push((n.to_string(), front));
                     }
                     continue;
                 }
@@ -48,7 +81,7 @@ fn exports(src: &str, names: &mut Vec<String>) {
             if let Some(next) = lines.peek() {
                 if next.contains("extern \"C") {
                     if let Some(n) = fn_name(next) {
-                        names.push(n.to_string());
+                        names.push((n.to_string(), Front::Next));
                     }
                 }
             }
@@ -88,33 +121,37 @@ fn main() {
     for line in fs::read_to_string(&capi).expect("src/capi.rs").lines() {
         if line.contains("extern \"C\" fn opencoro_") {
             if let Some(n) = fn_name(line) {
-                names.push(n.to_string());
+                names.push((n.to_string(), Front::Api));
             }
         }
     }
-    // The debug list's statics, for debuggers (`coro/debug.rs`).
-    let debug = root.join("src/coro/debug.rs");
-    println!("cargo:rerun-if-changed={}", debug.display());
-    for line in fs::read_to_string(&debug).expect("src/coro/debug.rs").lines() {
-        if let Some(rest) = line.trim_start().strip_prefix("pub static opencoro_") {
-            let n: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-            names.push(format!("opencoro_{n}"));
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    names.dedup_by(|a, b| a.0 == b.0);
+    assert!(names.len() > 100, "build.rs: only {} exports found in the hook tables", names.len());
+    // The runtime's own: the front library's entry points (`front.rs`) and
+    // the debug list's statics, for debuggers (`coro/debug.rs`).
+    let mut own = Vec::new();
+    for (file, prefix) in [("src/front.rs", "pub extern \"C\" fn opencoro_rt_"), ("src/front.rs", "pub unsafe extern \"C\" fn opencoro_rt_"), ("src/coro/debug.rs", "pub static opencoro_")] {
+        let path = root.join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        for line in fs::read_to_string(&path).expect(file).lines() {
+            if let Some(rest) = line.trim_start().strip_prefix(prefix) {
+                let n: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                own.push(format!("{}{n}", &prefix[prefix.rfind(' ').unwrap() + 1..]));
+            }
         }
     }
-    names.sort();
-    names.dedup();
-    assert!(names.len() > 100, "build.rs: only {} exports found in the hook tables", names.len());
     let mut map = String::from("/* Made by build.rs from the hook tables and the C API. */\n{\n  global:\n");
-    for n in &names {
+    for n in names.iter().map(|(n, _)| n).chain(&own) {
         map.push_str(&format!("    {n};\n"));
     }
     map.push_str("  local: *;\n};\n");
-    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("opencoro.map");
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    let out = out_dir.join("opencoro.map");
     fs::write(&out, map).expect("writing the export list");
     println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", out.display());
-    // The name programs linked with -lopencoro record (make install adds
-    // the libopencoro.so.0 link; the Makefile's `lib` does in the build).
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libopencoro.so.0");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libopencoro_runtime.so");
+    front_library(root, &out_dir, &names);
     // The unwinder from libgcc's static archive, found before std's
     // `-lgcc_s`: the library then needs no libgcc_s.so.1, whose loading
     // and CPU probing cost every process that inherits the preload about
@@ -127,4 +164,56 @@ fn main() {
         println!("cargo:rustc-link-search=native={}", dir.display());
         println!("cargo:rustc-link-lib=static=gcc_eh");
     }
+}
+
+/// Builds the front library, libopencoro.so, beside the runtime in the
+/// profile's directory (`target/release`): `stub/opencoro_stub.c` with
+/// the table of functions (`stub_table.h`: the C API and the interposed
+/// libc functions, `__libc_start_main` being the front library's own).
+fn front_library(root: &Path, out_dir: &Path, names: &[(String, Front)]) {
+    let stub = root.join("stub/opencoro_stub.c");
+    println!("cargo:rerun-if-changed={}", stub.display());
+    let mut table = String::from("/* Made by build.rs from the hook tables and the C API: OC_HOOK(index, name, kind). */\n");
+    for (i, (n, front)) in names.iter().filter(|(n, _)| n != "__libc_start_main").enumerate() {
+        let kind = match front {
+            Front::Next => "NEXT",
+            Front::Load => "LOAD",
+            Front::Api => "API",
+        };
+        table.push_str(&format!("OC_HOOK({i}, {n}, {kind})\n"));
+    }
+    fs::write(out_dir.join("stub_table.h"), table).expect("writing stub_table.h");
+    // Every switch (`config::SWITCHES`), and whether it acts only once the
+    // process has company (`config::READ_AT_COMPANY`): OC_SWITCH("NAME",
+    // late) each.
+    let config = root.join("src/config.rs");
+    println!("cargo:rerun-if-changed={}", config.display());
+    let src = fs::read_to_string(&config).expect("src/config.rs");
+    let names_of = |table: &str| -> Vec<String> {
+        let list = src.split(&format!("pub const {table}")).nth(1).and_then(|r| r.split("];").next()).unwrap_or("");
+        list.lines().filter_map(|l| l.trim_start().trim_start_matches('(').strip_prefix('"')?.split('"').next().map(str::to_string)).collect()
+    };
+    let (switches, late) = (names_of("SWITCHES"), names_of("READ_AT_COMPANY"));
+    assert!(switches.len() >= 10 && late.len() >= 5 && late.iter().all(|n| switches.contains(n)), "build.rs: cannot read config::SWITCHES and config::READ_AT_COMPANY");
+    let table: String = switches.iter().map(|n| format!("OC_SWITCH(\"{n}\", {})\n", u8::from(late.contains(n)))).collect();
+    fs::write(out_dir.join("stub_switches.h"), table).expect("writing stub_switches.h");
+    let built = out_dir.join("libopencoro.so");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = std::process::Command::new(&cc)
+        .args(["-shared", "-fPIC", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing", "-Wl,-soname,libopencoro.so.0", "-Wl,-z,relro", "-I"])
+        .arg(out_dir)
+        .arg("-o")
+        .arg(&built)
+        .arg(&stub)
+        .status()
+        .expect("running the C compiler for the front library");
+    assert!(status.success(), "build.rs: the front library (stub/opencoro_stub.c) did not compile");
+    // The profile's directory: OUT_DIR is <profile>/build/<package>-<hash>/out.
+    let profile = out_dir.ancestors().nth(3).expect("the profile directory");
+    let dest = profile.join("libopencoro.so");
+    // A new file (not a rewrite in place): processes running the old one
+    // keep their mapping.
+    let tmp = profile.join(".libopencoro.so.tmp");
+    fs::copy(&built, &tmp).expect("copying the front library");
+    fs::rename(&tmp, &dest).expect("placing the front library");
 }

@@ -160,7 +160,7 @@ def backtrace(c, full=False, limit=64):
     return "".join("    " + f + "\n" for f in frames)
 
 
-_INTERNAL = ("opencoro::", "std::", "core::", "alloc::", "corosensei::")
+_INTERNAL = ("opencoro_runtime::", "std::", "core::", "alloc::", "corosensei::")
 
 
 def _function(frame):
@@ -173,10 +173,10 @@ def _function(frame):
 
 def _shown(frame):
     """Frames of the program and its libraries, and the libc call that the
-    runtime turned into a wait (the hook: `opencoro::hooks::FAMILY::NAME`);
+    runtime turned into a wait (the hook: `opencoro_runtime::hooks::FAMILY::NAME`);
     the runtime's own frames and the coroutine's root are left out."""
     f = _function(frame)
-    if f.startswith("opencoro::hooks::"):
+    if f.startswith("opencoro_runtime::hooks::"):
         # the exported hook itself (made by the table's macro), not the
         # handlers behind it
         parts = f.split("::")

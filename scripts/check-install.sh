@@ -15,7 +15,7 @@ if ! out=$(make -s install PREFIX="$p" 2>&1); then
     bad install "make install failed: $(echo "$out" | tail -3)"; exit 0
 fi
 missing=
-for f in lib/libopencoro.so lib/libopencoro.so.0 bin/opencoro include/opencoro.h \
+for f in lib/libopencoro.so lib/libopencoro.so.0 lib/libopencoro_runtime.so bin/opencoro include/opencoro.h \
     lib/pkgconfig/opencoro.pc share/man/man1/opencoro.1 share/doc/opencoro/LICENSE-MIT share/doc/opencoro/LICENSE-APACHE share/opencoro/opencoro-gdb.py; do
     [ -e "$p/$f" ] || missing="$missing $f"
 done

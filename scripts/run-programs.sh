@@ -318,7 +318,7 @@ if wanted gdb_opencoro_bt && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_h
             '^coroutine 0x[0-9a-f]+ \(main\): waiting, joining coroutine' \
             'in reader_blocked_in_read .*gdb_hung.c' 'in locker_blocked_on_mutex .*gdb_hung.c' \
             'in sleeper_in_usleep .*gdb_hung.c' 'in main \(\) at .*gdb_hung.c' \
-            'opencoro::hooks::rw::read \(\)' 'opencoro::hooks::lock::pthread_mutex_lock \(\)'
+            'opencoro_runtime::hooks::rw::read \(\)' 'opencoro_runtime::hooks::lock::pthread_mutex_lock \(\)'
     fi
 fi
 
@@ -327,8 +327,13 @@ fi
 # addresses on its stack (the libc call it waits in among them)
 if wanted dump_signal && build gdb_hung gcc -g -O1 -pthread -o "$BUILD/gdb_hung" tests/programs/gdb_hung.c; then
     start_hung dump OPENCORO_DUMP_SIGNAL=SIGQUIT
-    [ -n "$hpid" ] && kill -QUIT "$hpid"
-    for _ in $(seq 100); do [ "$(grep -c '^coroutine ' "$OUT/dump.err" 2>/dev/null)" -ge 4 ] && break; sleep 0.1; done
+    # "ready" comes just before main's pthread_join: a dump may still see
+    # main running; ask again until one shows it joining (or 50 dumps)
+    for n in $(seq 50); do
+        [ -n "$hpid" ] && kill -QUIT "$hpid"
+        for _ in $(seq 100); do [ "$(grep -c '^coroutine ' "$OUT/dump.err" 2>/dev/null)" -ge $((4 * n)) ] && break; sleep 0.1; done
+        grep -q '(main): joining coroutine' "$OUT/dump.err" 2>/dev/null && break
+    done
     [ -n "$hpid" ] && kill "$hpid" 2>/dev/null
     expect_lines dump_signal "$(cat "$OUT/dump.err")" '^opencoro: dump: pid [0-9]+ \(gdb_hung\): 4 coroutines' \
         '^coroutine 0x[0-9a-f]+ \(green thread\): waiting on fd [0-9]+$' \
@@ -434,7 +439,7 @@ if wanted secure_env; then
         # checkout may not be), with the library beside it (its rpath), by
         # the name the program records (the SONAME, libopencoro.so.0).
         mkdir -p "$WORK/secure" && cp "$LIB" "$OUT/secure_env" "$WORK/secure/" &&
-            cp "$LIB" "$WORK/secure/libopencoro.so.0" &&
+            cp "$LIB" "$WORK/secure/libopencoro.so.0" && cp "$(dirname "$LIB")/libopencoro_runtime.so" "$WORK/secure/" &&
             chmod 755 "$WORK" "$WORK/secure" && chown nobody "$WORK/secure/secure_env" &&
             chmod 4755 "$WORK/secure/secure_env"
         got=$(cd / && OPENCORO=0 timeout 20 "$WORK/secure/secure_env" 2>&1)
@@ -443,6 +448,19 @@ if wanted secure_env; then
         elif [ "$plain" != "secure 0 active 0" ]; then echo "FAIL secure_env: plain run printed '$plain', expected 'secure 0 active 0' (the check is broken)"
         else echo "PASS secure_env"; fi
     fi
+fi
+
+# --- the front library without its runtime (libopencoro_runtime.so not
+# beside it): one line says so, and a threaded program runs as natively
+if wanted front_without_runtime; then
+    mkdir -p "$WORK/alone" && cp "$LIB" "$WORK/alone/libopencoro.so"
+    prog="import threading; r = []; t = [threading.Thread(target=r.append, args=(i,)) for i in range(8)]; [x.start() for x in t]; [x.join() for x in t]; print(sorted(r))"
+    want=$(timeout 20 python3 -c "$prog" 2>&1)
+    got=$(LD_PRELOAD="$WORK/alone/libopencoro.so" timeout 20 python3 -c "$prog" 2>"$OUT/alone.err"); rc=$?
+    said=$(grep -c '^opencoro: pid [0-9]* (python3): cannot load the runtime (.*libopencoro_runtime.so.*); the program runs without it$' "$OUT/alone.err")
+    if [ $rc -ne 0 ] || [ "$got" != "$want" ]; then echo "FAIL front_without_runtime: exit $rc, printed '$got' (natively '$want')"; detail "$OUT/alone.err" 5
+    elif [ "$said" != 1 ] || [ "$(wc -l < "$OUT/alone.err")" != 1 ]; then echo "FAIL front_without_runtime: stderr is not the one line"; detail "$OUT/alone.err" 5
+    else echo "PASS front_without_runtime"; fi
 fi
 
 # --- blocking I/O (sockets, pipes, readiness) in real programs

@@ -113,6 +113,29 @@ pub const SWITCHES: &[(&str, &str, &str)] = &[
     ("OPENCORO_LIB", "beside the launcher", "the library the launcher preloads (read by the launcher only)"),
 ];
 
+/// Switches that act only once the process has company (workers, stacks,
+/// green threads, preemption). The front library (`stub/`, which reads
+/// this list through build.rs) loads the runtime at start-up when any
+/// other `OPENCORO_*` variable is set (`OPENCORO_STATS`, `OPENCORO_LOG`,
+/// `OPENCORO_DUMP_SIGNAL`, `OPENCORO_INHERIT`, `OPENCORO_PRINT`, a
+/// misspelling to warn about), and otherwise at the first company.
+pub const READ_AT_COMPANY: &[&str] = &[
+    "OPENCORO_WORKERS",
+    "OPENCORO_STACK_SIZE",
+    "OPENCORO_GUARDED_STACKS",
+    "OPENCORO_BLOCKING_THREADS",
+    "OPENCORO_THREADS",
+    "OPENCORO_PREEMPT",
+    "OPENCORO_SLICE_MS",
+    "OPENCORO_HANDOFF_MS",
+    "OPENCORO_MAX_THREADS",
+    "OPENCORO_LISTEN_BACKLOG",
+    "OPENCORO_STATS_FORMAT",
+    "OPENCORO_SPAWN_OWN_TLS",
+    "OPENCORO_WARN_OS_THREADS",
+    "OPENCORO_LIB",
+];
+
 /// The library's version and the commit it was built from, NUL-terminated
 /// for the C API (`opencoro_version`).
 pub const VERSION_NUL: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OPENCORO_COMMIT"), ")\0");
@@ -567,6 +590,13 @@ mod tests {
         assert_eq!(parse_signal("SIGKILL"), None);
         assert_eq!(parse_signal("23"), None, "SIGURG is the runtime's");
         assert_eq!(parse_signal("x"), None);
+    }
+
+    #[test]
+    fn switches_read_at_company_are_switches() {
+        for name in READ_AT_COMPANY {
+            assert!(SWITCHES.iter().any(|(n, _, _)| n == name), "{name} is not in SWITCHES");
+        }
     }
 
     #[test]

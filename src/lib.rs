@@ -18,6 +18,8 @@
 //! - [`blocking`]: the thread pool for calls epoll cannot make non-blocking.
 //! - [`hooks`]: interposed libc symbols, one table per family.
 //! - [`capi`]: the C API of `opencoro.h`.
+//! - [`front`]: what the front library (`libopencoro.so`, which loads this
+//!   runtime at the process's first company) tells the runtime.
 //! - [`stats`]: counters (`OPENCORO_STATS`) and the C API's listener.
 //! - [`sys`], [`log`]: raw system calls and diagnostics that never re-enter
 //!   our own hooks.
@@ -29,6 +31,7 @@ pub mod capi;
 pub mod config;
 pub mod coro;
 pub mod fork;
+pub mod front;
 mod foreign;
 pub mod glibc;
 pub mod green;
@@ -54,7 +57,7 @@ fn opencoro_init() {
     sched::set_dispatch(reactor::dispatch);
     let cfg = config::init();
     if !cfg.inherit {
-        preload_env::remove_self();
+        preload_env::remove(None);
     }
     let old_glibc = cfg.enabled && !glibc_supported();
     let go = cfg.enabled && !old_glibc && foreign::go_program();

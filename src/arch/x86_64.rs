@@ -236,3 +236,39 @@ mod tests {
         drop(stack);
     }
 }
+
+// A thread-local of the runtime's own reached with the initial-exec model
+// (`@gottpoff`): its relocation makes the loader give the runtime's whole
+// TLS block a place in static TLS, also when the front library loads the
+// runtime with `dlopen` (glibc gives a `dlopen`ed library's TLS a static
+// place only when the library asks so; otherwise it allocates it on each
+// thread's first access, with malloc, and green threads' descriptors would
+// not carry it). `glibc::tls` checks that it did.
+core::arch::global_asm!(
+    ".pushsection .tbss,\"awT\",@nobits",
+    ".p2align 3",
+    "opencoro_static_tls_anchor: .zero 8",
+    ".popsection",
+    ".pushsection .text.opencoro_static_tls_offset,\"ax\",@progbits",
+    ".p2align 4",
+    ".globl opencoro_static_tls_offset",
+    ".hidden opencoro_static_tls_offset",
+    ".type opencoro_static_tls_offset,@function",
+    "opencoro_static_tls_offset:",
+    "movq opencoro_static_tls_anchor@gottpoff(%rip), %rax",
+    "ret",
+    ".size opencoro_static_tls_offset, .-opencoro_static_tls_offset",
+    ".popsection",
+    options(att_syntax)
+);
+
+extern "C" {
+    fn opencoro_static_tls_offset() -> isize;
+}
+
+/// The offset from the thread pointer of a thread-local in the runtime's
+/// TLS block (negative: static TLS lies below the thread pointer).
+pub fn static_tls_offset() -> isize {
+    // SAFETY: the function above only loads a GOT entry.
+    unsafe { opencoro_static_tls_offset() }
+}

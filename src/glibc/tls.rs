@@ -180,6 +180,33 @@ fn db_field(name: &str, bits: u32) -> Result<usize, String> {
     Ok(off as usize)
 }
 
+/// Calls `f(key, destructor)` for each pthread key in use (glibc's
+/// `__pthread_keys`, read through its debugger descriptors): the keys a
+/// process created before the front library loaded the runtime (see
+/// `crate::front`).
+pub fn each_key(mut f: impl FnMut(usize, usize)) -> Result<(), String> {
+    // SAFETY: glibc's descriptors are three u32s: bits, count, offset.
+    let (bits, count, _) = unsafe {
+        let p = private_sym("_thread_db___pthread_keys")? as *const u32;
+        (*p, *p.add(1), *p.add(2))
+    };
+    let seq = db_field("_thread_db_pthread_key_struct_seq", 64)?;
+    let destr = db_field("_thread_db_pthread_key_struct_destr", 64)?;
+    if bits != 128 || seq != 0 || destr != 8 {
+        return Err(format!("__pthread_keys entries of {bits} bits (seq at {seq}, destr at {destr})"));
+    }
+    let keys = private_sym("__pthread_keys")? as *const [usize; 2];
+    for k in 0..count as usize {
+        // SAFETY: `count` entries of two words (checked above); a key is in
+        // use while its sequence number is odd.
+        let [s, d] = unsafe { std::ptr::read_volatile(keys.add(k)) };
+        if s & 1 == 1 {
+            f(k, d);
+        }
+    }
+    Ok(())
+}
+
 unsafe fn learn() -> Result<Layout, String> {
     let tp = crate::sys::thread_pointer();
     let rd = |off: usize| -> usize {
@@ -259,7 +286,7 @@ unsafe fn learn() -> Result<Layout, String> {
     let off_current = current_slot() as isize - tp as isize;
     let off_local = local_slot() as isize - tp as isize;
     let in_static = |o: isize| o < 0 && (-o) as usize <= static_size;
-    if !in_static(off_current) || !in_static(off_local) {
+    if !in_static(off_current) || !in_static(off_local) || !in_static(crate::arch::static_tls_offset()) {
         return Err("the runtime's thread-locals are not in static TLS".into());
     }
     let libc_block = libc_block(tp, static_size).ok_or("cannot find libc's TLS block")?;

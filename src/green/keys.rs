@@ -30,6 +30,14 @@ pub fn created(key: libc::pthread_key_t, dtor: usize) {
     }
 }
 
+/// Records the keys the process created before the runtime was loaded
+/// (`crate::front`): their destructors, as glibc keeps them.
+pub fn adopt_existing() {
+    if let Err(why) = crate::glibc::tls::each_key(|k, d| created(k as libc::pthread_key_t, d)) {
+        crate::diag!("cannot read the pthread keys created before the runtime loaded ({why}); green threads will not run their destructors");
+    }
+}
+
 /// Forgets `key`'s destructor.
 pub fn deleted(key: libc::pthread_key_t) {
     if let Some(d) = DTORS.get(key as usize) {

@@ -54,8 +54,7 @@ unsafe extern "C" fn trampoline(argc: c_int, argv: *mut *mut c_char, envp: *mut 
     let main_addr = MAIN.load(Ordering::Relaxed);
     // pthread_exit in main unwinds up to this frame (see green), armed when
     // it is called (`main_frame_sp`).
-    MAIN_SP.store(crate::sys::stack_pointer() - 8, Ordering::Relaxed);
-    crate::sched::main_entered();
+    main_entered(crate::sys::thread_pointer(), crate::sys::stack_pointer() - 8);
     let r = call_main(main_addr, argc, argv as usize, envp as usize);
     crate::sched::main_returns(r) as u32 as c_int
 }
@@ -63,6 +62,14 @@ unsafe extern "C" fn trampoline(argc: c_int, argv: *mut *mut c_char, envp: *mut 
 /// The stack pointer `pthread_exit` in `main` unwinds to (see
 /// `green::arm_main_exit`), or 0 before `main` runs.
 static MAIN_SP: AtomicUsize = AtomicUsize::new(0);
+
+/// `main` now runs on the thread whose pointer is `tp`, inside a frame
+/// (ours, or the front library's) whose stack pointer `sp` is where
+/// `pthread_exit` in `main` unwinds to.
+pub fn main_entered(tp: usize, sp: usize) {
+    MAIN_SP.store(sp, Ordering::Relaxed);
+    crate::sched::main_entered(tp);
+}
 
 /// Where `pthread_exit` in `main` unwinds to, once `main` runs.
 pub fn main_frame_sp() -> Option<usize> {

@@ -29,8 +29,8 @@ static MAIN_ENTERED: AtomicUsize = AtomicUsize::new(0);
 
 /// Says that the program's `main` now runs on the main thread, as a plain
 /// function: nothing of the runtime runs until the process has company.
-pub fn main_entered() {
-    MAIN_ENTERED.store(crate::sys::thread_pointer(), Ordering::Relaxed);
+pub fn main_entered(tp: usize) {
+    MAIN_ENTERED.store(tp, Ordering::Relaxed);
 }
 
 /// Has `main` been taken over as a task?

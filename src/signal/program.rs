@@ -101,6 +101,26 @@ pub(crate) unsafe fn install(real: SigactionFn, sig: c_int, act: *const libc::si
     }
 }
 
+/// Takes over the handlers the program installed before the runtime was
+/// loaded (`crate::front`): each goes behind the trampoline, as if the
+/// program installed it now.
+pub(crate) fn adopt_installed() {
+    let real = real_sigaction_fn();
+    for sig in 1..=64 {
+        if own_or_untouchable(sig) || sig == libc::SIGURG {
+            continue;
+        }
+        // SAFETY: sigaction is plain data; a query, then the same action
+        // installed again through `install`.
+        unsafe {
+            let mut cur: libc::sigaction = std::mem::zeroed();
+            if real(sig, std::ptr::null(), &mut cur) == 0 && cur.sa_sigaction != libc::SIG_DFL && cur.sa_sigaction != libc::SIG_IGN {
+                install(real, sig, &cur, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
 /// The program's recorded action for `sig`, as `sigaction` reports it.
 fn report(sig: c_int, out: &mut libc::sigaction) {
     let a = &ACTIONS[sig as usize];

@@ -6,6 +6,8 @@
 //! are not interposed. Every test is bounded: a watchdog aborts the process
 //! if the whole file runs for more than 60 s.
 
+extern crate opencoro_runtime as opencoro;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
