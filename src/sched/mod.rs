@@ -434,10 +434,18 @@ static EXIT_AT_END: AtomicBool = AtomicBool::new(false);
 
 /// A task has finished on a worker: if it was a forked child's main
 /// coroutine, ends the process with its result as `main`'s return would.
+/// If it was `main`, worker 0's loop (which waits for it, `main_loop`) is
+/// woken: `main` may have ended on a spare (it went there in a hand-off and
+/// yielded into the spare's own queue) while worker 0 slept without a
+/// timeout, and the process hung at `main`'s return
+/// (`handoff_main_returns`).
 pub(crate) fn finished(t: &Task) {
-    if EXIT_AT_END.load(Ordering::Relaxed) && is_main_task(t) {
-        // SAFETY: what returning from main does.
-        unsafe { libc::exit(t.result() as i32) };
+    if is_main_task(t) {
+        if EXIT_AT_END.load(Ordering::Relaxed) {
+            // SAFETY: what returning from main does.
+            unsafe { libc::exit(t.result() as i32) };
+        }
+        runtime().notify(0);
     }
 }
 
