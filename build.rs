@@ -199,8 +199,13 @@ fn front_library(root: &Path, out_dir: &Path, names: &[(String, Front)]) {
     fs::write(out_dir.join("stub_switches.h"), table).expect("writing stub_switches.h");
     let built = out_dir.join("libopencoro.so");
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    // Two segments instead of four (`noseparate-code`) and no RELRO
+    // `mprotect`: the loader's work for it is what every process under the
+    // library pays (/bin/true, 3,000 runs in turn: 1.09x native with the
+    // defaults, 1.05x so, an empty C library 1.05x). Its jump slots are
+    // writable by design, so RELRO would guard little here.
     let status = std::process::Command::new(&cc)
-        .args(["-shared", "-fPIC", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing", "-Wl,-soname,libopencoro.so.0", "-Wl,-z,relro", "-I"])
+        .args(["-shared", "-fPIC", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing", "-Wl,-soname,libopencoro.so.0", "-Wl,-z,noseparate-code", "-Wl,-z,norelro", "-I"])
         .arg(out_dir)
         .arg("-o")
         .arg(&built)
