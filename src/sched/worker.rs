@@ -463,12 +463,15 @@ fn run_watched(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
 /// Runs one task until it suspends or finishes, then carries out its
 /// request. Returns the task if it forked and this is the child.
 fn run_task(rt: &Runtime, local: &Local, t: Arc<Task>) -> Option<Arc<Task>> {
-    t.pin_to(local.index);
     if !t.started() {
         // SAFETY: we took `t` off a queue, so we own it.
         unsafe { t.prepare() };
         crate::stats::bump(&rt.slot[local.index].stats.started);
     }
+    // After `prepare`, which gives a C API coroutine its descriptor: with
+    // one it may run anywhere (pinned before, it could never be stolen
+    // again, and each of its yields went through the slot's inbox).
+    t.pin_to(local.index);
     crate::stats::emit(crate::stats::Event::Resume, Arc::as_ptr(&t).cast());
     t.begin_run();
     super::main_runs(Arc::as_ptr(&t));
