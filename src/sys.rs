@@ -22,6 +22,21 @@ pub fn raw_write_all(fd: i32, mut buf: &[u8]) {
     }
 }
 
+/// The load address of the object (library or program) that `addr` lies
+/// in, if any (`dladdr`: it takes the loader's lock, not for signal
+/// handlers).
+pub fn object_base(addr: usize) -> Option<usize> {
+    // SAFETY: dladdr only reads the loader's tables; info is a valid out-pointer.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    (unsafe { libc::dladdr(addr as *const libc::c_void, &mut info) } != 0).then_some(info.dli_fbase as usize)
+}
+
+/// The runtime library's own load address.
+pub fn own_base() -> usize {
+    object_base(own_base as *const () as usize).unwrap_or(0)
+}
+
 /// Nanoseconds on CLOCK_MONOTONIC (vDSO; never hooked).
 #[inline]
 pub fn now_ns() -> u64 {

@@ -103,9 +103,12 @@ pub(crate) unsafe fn install(real: SigactionFn, sig: c_int, act: *const libc::si
 
 /// Takes over the handlers the program installed before the runtime was
 /// loaded (`crate::front`): each goes behind the trampoline, as if the
-/// program installed it now.
+/// program installed it now. The runtime's own (the dump's, installed by
+/// its constructor when `OPENCORO_DUMP_SIGNAL` loaded it at start-up) are
+/// left as they are.
 pub(crate) fn adopt_installed() {
     let real = real_sigaction_fn();
+    let own = crate::sys::own_base();
     for sig in 1..=64 {
         if own_or_untouchable(sig) || sig == libc::SIGURG {
             continue;
@@ -114,7 +117,11 @@ pub(crate) fn adopt_installed() {
         // installed again through `install`.
         unsafe {
             let mut cur: libc::sigaction = std::mem::zeroed();
-            if real(sig, std::ptr::null(), &mut cur) == 0 && cur.sa_sigaction != libc::SIG_DFL && cur.sa_sigaction != libc::SIG_IGN {
+            if real(sig, std::ptr::null(), &mut cur) != 0 {
+                continue;
+            }
+            let h = cur.sa_sigaction;
+            if h != libc::SIG_DFL && h != libc::SIG_IGN && crate::sys::object_base(h) != Some(own) {
                 install(real, sig, &cur, std::ptr::null_mut());
             }
         }

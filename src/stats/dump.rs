@@ -139,7 +139,7 @@ fn code_name(addr: usize) -> Option<String> {
     if unsafe { libc::dladdr(addr as *const libc::c_void, &mut info) } == 0 || info.dli_fname.is_null() {
         return None;
     }
-    if info.dli_fbase as usize == own_base() || !in_code(addr) {
+    if info.dli_fbase as usize == crate::sys::own_base() || !in_code(addr) {
         return None;
     }
     // SAFETY: dladdr's names are NUL-terminated strings of the loader's.
@@ -150,15 +150,6 @@ fn code_name(addr: usize) -> Option<String> {
         return Some(format!("{sym}+{:#x} ({file})", addr - info.dli_saddr as usize));
     }
     Some(format!("{file}+{:#x}", addr - info.dli_fbase as usize))
-}
-
-/// This library's load address.
-fn own_base() -> usize {
-    // SAFETY: dladdr of one of our own functions.
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    unsafe { libc::dladdr(own_base as *const libc::c_void, &mut info) };
-    info.dli_fbase as usize
 }
 
 /// Does `addr` lie in an executable segment of a loaded object?
