@@ -89,6 +89,14 @@ fn exports(src: &str, names: &mut Vec<(String, Front)>) {
     }
 }
 
+/// The functions of `path` whose line contains `marker` (`extern "C" fn
+/// opencoro_`: the C API, the front library's entry points).
+fn c_functions(path: &Path, marker: &str) -> Vec<String> {
+    println!("cargo:rerun-if-changed={}", path.display());
+    let src = fs::read_to_string(path).unwrap_or_else(|e| panic!("build.rs: {}: {e}", path.display()));
+    src.lines().filter(|l| l.contains(marker)).filter_map(fn_name).map(str::to_string).collect()
+}
+
 /// The commit the library is built from (`opencoro_version`), or
 /// "unknown" outside a git checkout.
 fn commit(root: &Path) -> String {
@@ -118,27 +126,19 @@ fn main() {
         exports(&fs::read_to_string(f).expect("a hook file"), &mut names);
         println!("cargo:rerun-if-changed={}", f.display());
     }
-    for line in fs::read_to_string(&capi).expect("src/capi.rs").lines() {
-        if line.contains("extern \"C\" fn opencoro_") {
-            if let Some(n) = fn_name(line) {
-                names.push((n.to_string(), Front::Api));
-            }
-        }
-    }
+    names.extend(c_functions(&capi, "extern \"C\" fn opencoro_").into_iter().map(|n| (n, Front::Api)));
     names.sort_by(|a, b| a.0.cmp(&b.0));
     names.dedup_by(|a, b| a.0 == b.0);
     assert!(names.len() > 100, "build.rs: only {} exports found in the hook tables", names.len());
     // The runtime's own: the front library's entry points (`front.rs`) and
     // the debug list's statics, for debuggers (`coro/debug.rs`).
-    let mut own = Vec::new();
-    for (file, prefix) in [("src/front.rs", "pub extern \"C\" fn opencoro_rt_"), ("src/front.rs", "pub unsafe extern \"C\" fn opencoro_rt_"), ("src/coro/debug.rs", "pub static opencoro_")] {
-        let path = root.join(file);
-        println!("cargo:rerun-if-changed={}", path.display());
-        for line in fs::read_to_string(&path).expect(file).lines() {
-            if let Some(rest) = line.trim_start().strip_prefix(prefix) {
-                let n: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-                own.push(format!("{}{n}", &prefix[prefix.rfind(' ').unwrap() + 1..]));
-            }
+    let mut own = c_functions(&root.join("src/front.rs"), "extern \"C\" fn opencoro_rt_");
+    let debug = root.join("src/coro/debug.rs");
+    println!("cargo:rerun-if-changed={}", debug.display());
+    for line in fs::read_to_string(&debug).expect("src/coro/debug.rs").lines() {
+        if let Some(rest) = line.trim_start().strip_prefix("pub static opencoro_") {
+            let n: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            own.push(format!("opencoro_{n}"));
         }
     }
     let mut map = String::from("/* Made by build.rs from the hook tables and the C API. */\n{\n  global:\n");
