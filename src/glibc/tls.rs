@@ -136,6 +136,32 @@ pub struct Layout {
 
 static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
 
+/// glibc's `cancelhandling` bits (nptl's descriptor.h): cancellation
+/// disabled (`CANCELSTATE_BIT` 0), cancelled (3), exiting (4), terminated
+/// (5). A cancellation point acts when only "cancelled" of these is set
+/// (glibc's `cancel_enabled_and_canceled`).
+const CANCEL_DISABLED: i32 = 1 << 0;
+const CANCELED: i32 = 1 << 3;
+const CANCEL_EXITING: i32 = 1 << 4;
+const CANCEL_TERMINATED: i32 = 1 << 5;
+
+/// Would a cancellation point act now on the calling thread (or green
+/// thread): is a `pthread_cancel` pending while cancellation is enabled?
+/// False when the layout is not known. The hooks of cancellation points
+/// ask at their entry and after a failed call (see `hooks!`): libc must
+/// act on a cancel only in a frame of the program's, never under the
+/// runtime's own frames, whose unwinding would abort the process.
+#[inline]
+pub fn cancel_acts_now() -> bool {
+    let Some(Some(l)) = LAYOUT.get() else { return false };
+    let word = crate::sys::thread_pointer() + l.off_cancelhandling;
+    // SAFETY: the FS base is the running thread's or green thread's glibc
+    // descriptor, which has this 4-byte field (checked by `learn`); glibc
+    // updates it atomically, so it is read as an atomic.
+    let ch = unsafe { (*(word as *const AtomicI32)).load(Ordering::Relaxed) };
+    ch & (CANCEL_DISABLED | CANCELED | CANCEL_EXITING | CANCEL_TERMINATED) == CANCELED
+}
+
 /// The descriptor layout, learned on first use from the calling thread's
 /// own (real) descriptor; None when green threads cannot be used here.
 pub fn layout() -> Option<&'static Layout> {

@@ -17,8 +17,8 @@ hooks! {
     any fn open64(path: *const c_char, flags: c_int, mode: mode_t) -> c_int => on_open;
     any fn openat(dir: c_int, path: *const c_char, flags: c_int, mode: mode_t) -> c_int => on_openat;
     any fn openat64(dir: c_int, path: *const c_char, flags: c_int, mode: mode_t) -> c_int => on_openat;
-    co fn fsync(fd: c_int) -> c_int => on_fsync;
-    co fn fdatasync(fd: c_int) -> c_int => on_fsync;
+    co fn fsync(fd: c_int) -> c_int => on_fsync, cancel;
+    co fn fdatasync(fd: c_int) -> c_int => on_fsync, cancel;
     co fn sendfile(out: c_int, inp: c_int, off: *mut off_t, n: size_t) -> ssize_t => on_sendfile;
     co fn sendfile64(out: c_int, inp: c_int, off: *mut off_t, n: size_t) -> ssize_t => on_sendfile;
     co fn splice(inp: c_int, off_in: *mut loff_t, out: c_int, off_out: *mut loff_t, n: size_t, flags: c_uint) -> ssize_t => on_splice;

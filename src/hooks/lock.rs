@@ -12,9 +12,9 @@ hooks! {
     co fn pthread_mutex_timedlock(m: *mut pthread_mutex_t, abstime: *const timespec) -> c_int => pthread::on_mutex_timedlock;
     co fn pthread_mutex_clocklock(m: *mut pthread_mutex_t, clock: clockid_t, abstime: *const timespec) -> c_int => pthread::on_mutex_clocklock;
     any fn pthread_mutex_unlock(m: *mut pthread_mutex_t) -> c_int => pthread::on_mutex_unlock;
-    any fn pthread_cond_wait(c: *mut pthread_cond_t, m: *mut pthread_mutex_t) -> c_int => pthread::on_cond_wait;
-    any fn pthread_cond_timedwait(c: *mut pthread_cond_t, m: *mut pthread_mutex_t, abstime: *const timespec) -> c_int => pthread::on_cond_timedwait;
-    any fn pthread_cond_clockwait(c: *mut pthread_cond_t, m: *mut pthread_mutex_t, clock: clockid_t, abstime: *const timespec) -> c_int => pthread::on_cond_clockwait;
+    any fn pthread_cond_wait(c: *mut pthread_cond_t, m: *mut pthread_mutex_t) -> c_int => pthread::on_cond_wait, cancel_locked;
+    any fn pthread_cond_timedwait(c: *mut pthread_cond_t, m: *mut pthread_mutex_t, abstime: *const timespec) -> c_int => pthread::on_cond_timedwait, cancel_locked;
+    any fn pthread_cond_clockwait(c: *mut pthread_cond_t, m: *mut pthread_mutex_t, clock: clockid_t, abstime: *const timespec) -> c_int => pthread::on_cond_clockwait, cancel_locked;
     any fn pthread_cond_signal(c: *mut pthread_cond_t) -> c_int => pthread::on_cond_signal;
     any fn pthread_cond_broadcast(c: *mut pthread_cond_t) -> c_int => pthread::on_cond_broadcast;
     co fn pthread_rwlock_rdlock(rw: *mut pthread_rwlock_t) -> c_int => pthread::on_rdlock;

@@ -293,6 +293,18 @@ pub fn unwinder_ready() {
     });
 }
 
+/// Acts on the calling thread's pending cancel (it does not return): from
+/// a hook's outer frame, whose unwinding drops nothing, as libc's
+/// cancellation point would have.
+pub fn act_on_cancel() {
+    extern "C-unwind" {
+        fn pthread_testcancel();
+    }
+    // SAFETY: no preconditions; it unwinds the calling thread (forced
+    // unwinding through frames that hold nothing to drop).
+    unsafe { pthread_testcancel() };
+}
+
 /// A panic inside hook `name` (a bug of the runtime): one line, then an
 /// abort. Going on could repeat a side effect the hook had begun (falling
 /// back to libc's call sent a partly done write twice) or leave a
@@ -321,8 +333,20 @@ pub(crate) fn internal_error(name: &str) -> ! {
 /// must see every call, such as `close`), with a guard that says which; an
 /// `always` hook on every thread even before the runtime is on or after a
 /// fork (bookkeeping such as pthread key destructors).
+///
+/// A line that ends `=> handler, cancel;` is a cancellation point of libc's
+/// that blocks: with a `pthread_cancel` pending at its entry it makes
+/// libc's call, which acts on it, and when its handler failed with one
+/// pending (a cancel interrupts a waiting coroutine, see `on_cancel`) it
+/// acts on it before returning. libc must never act on a cancel under a
+/// handler's frames: the unwinding would meet their landing pads and abort
+/// the process (a green thread cancelled in `read` did, at 4cb8736).
+/// `cancel_locked` marks the condition waits, which the runtime implements
+/// itself: they act on a cancel at their entry and on their return (with
+/// the mutex held, as libc's do, for the program's cleanup handler to
+/// unlock), not through libc's call.
 macro_rules! hooks {
-    ($( $kind:ident fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path ; )*) => {
+    ($( $kind:ident fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path $(, $cancel:ident)? ; )*) => {
         $(
             #[cfg_attr(feature = "preload", no_mangle)]
             #[doc = concat!("Interposed `", stringify!($name), "`.")]
@@ -331,17 +355,46 @@ macro_rules! hooks {
             /// The same contract as the libc function of this name.
             pub unsafe extern "C-unwind" fn $name($($arg: $ty),*) -> $ret {
                 type Real = unsafe extern "C" fn($($ty),*) -> $ret;
+                // The same function for a straight call, which may unwind:
+                // a cancellation point acting on a cancel unwinds through
+                // this frame, which then holds nothing to drop.
+                type Straight = unsafe extern "C-unwind" fn($($ty),*) -> $ret;
                 static REAL: $crate::hooks::RealSym = $crate::hooks::RealSym::new(concat!(stringify!($name), "\0"));
                 // SAFETY: REAL is libc's symbol of this very name, whose C type is `Real`.
+                let straight: Straight = unsafe { core::mem::transmute::<*mut libc::c_void, Straight>(REAL.get()) };
+                let cancels = $crate::hooks::hooks!(@cancels $($cancel)?);
+                if cancels != 0 && $crate::glibc::tls::cancel_acts_now() {
+                    if cancels == 2 {
+                        $crate::hooks::act_on_cancel();
+                    } else {
+                        // A cancellation point with a cancel pending: libc's
+                        // call acts on it at once, as without the library.
+                        // SAFETY: a straight call with the caller's own arguments.
+                        return unsafe { straight($($arg),*) };
+                    }
+                }
+                // SAFETY: as above.
                 let real: Real = unsafe { core::mem::transmute::<*mut libc::c_void, Real>(REAL.get()) };
                 let Some(guard) = $crate::hooks::hooks!(@enter $kind) else {
                     // SAFETY: a straight call with the caller's own arguments.
-                    return unsafe { real($($arg),*) };
+                    return unsafe { straight($($arg),*) };
                 };
-                $crate::hooks::hooks!(@run $kind, $name, $handler, guard, real, $($arg),*)
+                let r = {
+                    let guard = guard;
+                    $crate::hooks::hooks!(@run $kind, $name, $handler, guard, real, $($arg),*)
+                };
+                if cancels != 0 && (cancels == 2 || $crate::hooks::Outcome::failed(&r)) && $crate::glibc::tls::cancel_acts_now() {
+                    // Cancelled while it waited (see `on_cancel`): acted on
+                    // here, out of the handler's frames.
+                    $crate::hooks::act_on_cancel();
+                }
+                r
             }
         )*
     };
+    (@cancels cancel) => { 1 };
+    (@cancels cancel_locked) => { 2 };
+    (@cancels) => { 0 };
     // A handler that runs the program's code, which may throw a C++
     // exception through it (pthread_once): no catch_unwind (Rust aborts on
     // a foreign exception it catches); its own code must not panic.

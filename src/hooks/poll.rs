@@ -18,14 +18,14 @@ use crate::sys::now_ns;
 use crate::reactor::timer::NEVER;
 
 hooks! {
-    co fn poll(fds: *mut pollfd, n: nfds_t, timeout: c_int) -> c_int => on_poll;
-    co fn __poll_chk(fds: *mut pollfd, n: nfds_t, timeout: c_int, fdslen: usize) -> c_int => on_poll_chk;
-    co fn ppoll(fds: *mut pollfd, n: nfds_t, tmo: *const timespec, mask: *const sigset_t) -> c_int => on_ppoll;
-    co fn __ppoll_chk(fds: *mut pollfd, n: nfds_t, tmo: *const timespec, mask: *const sigset_t, fdslen: usize) -> c_int => on_ppoll_chk;
-    co fn select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, tmo: *mut timeval) -> c_int => on_select;
-    co fn pselect(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, tmo: *const timespec, mask: *const sigset_t) -> c_int => on_pselect;
-    co fn epoll_wait(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: c_int) -> c_int => on_epoll_wait;
-    co fn epoll_pwait(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: c_int, mask: *const sigset_t) -> c_int => on_epoll_pwait;
+    co fn poll(fds: *mut pollfd, n: nfds_t, timeout: c_int) -> c_int => on_poll, cancel;
+    co fn __poll_chk(fds: *mut pollfd, n: nfds_t, timeout: c_int, fdslen: usize) -> c_int => on_poll_chk, cancel;
+    co fn ppoll(fds: *mut pollfd, n: nfds_t, tmo: *const timespec, mask: *const sigset_t) -> c_int => on_ppoll, cancel;
+    co fn __ppoll_chk(fds: *mut pollfd, n: nfds_t, tmo: *const timespec, mask: *const sigset_t, fdslen: usize) -> c_int => on_ppoll_chk, cancel;
+    co fn select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, tmo: *mut timeval) -> c_int => on_select, cancel;
+    co fn pselect(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, tmo: *const timespec, mask: *const sigset_t) -> c_int => on_pselect, cancel;
+    co fn epoll_wait(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: c_int) -> c_int => on_epoll_wait, cancel;
+    co fn epoll_pwait(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: c_int, mask: *const sigset_t) -> c_int => on_epoll_pwait, cancel;
 }
 
 const MS: u64 = 1_000_000;

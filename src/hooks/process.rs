@@ -24,11 +24,11 @@ use crate::reactor::io;
 
 hooks! {
     always fn vfork() -> pid_t => on_vfork;
-    co fn wait(status: *mut c_int) -> pid_t => on_wait;
-    co fn waitpid(pid: pid_t, status: *mut c_int, options: c_int) -> pid_t => on_waitpid;
-    co fn wait3(status: *mut c_int, options: c_int, usage: *mut rusage) -> pid_t => on_wait3;
-    co fn wait4(pid: pid_t, status: *mut c_int, options: c_int, usage: *mut rusage) -> pid_t => on_wait4;
-    co fn waitid(idtype: idtype_t, id: id_t, info: *mut siginfo_t, options: c_int) -> c_int => on_waitid;
+    co fn wait(status: *mut c_int) -> pid_t => on_wait, cancel;
+    co fn waitpid(pid: pid_t, status: *mut c_int, options: c_int) -> pid_t => on_waitpid, cancel;
+    co fn wait3(status: *mut c_int, options: c_int, usage: *mut rusage) -> pid_t => on_wait3, cancel;
+    co fn wait4(pid: pid_t, status: *mut c_int, options: c_int, usage: *mut rusage) -> pid_t => on_wait4, cancel;
+    co fn waitid(idtype: idtype_t, id: id_t, info: *mut siginfo_t, options: c_int) -> c_int => on_waitid, cancel;
 }
 
 static REAL_CLONE: crate::hooks::RealSym = crate::hooks::RealSym::new("clone\0");

@@ -16,10 +16,10 @@ use crate::hooks::hooks;
 use crate::sys::{clock_ns, now_ns};
 
 hooks! {
-    shared fn sleep(secs: c_uint) -> c_uint => on_sleep;
-    shared fn usleep(usec: useconds_t) -> c_int => on_usleep;
-    shared fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int => on_nanosleep;
-    shared fn clock_nanosleep(clock: clockid_t, flags: c_int, req: *const timespec, rem: *mut timespec) -> c_int => on_clock_nanosleep;
+    shared fn sleep(secs: c_uint) -> c_uint => on_sleep, cancel;
+    shared fn usleep(usec: useconds_t) -> c_int => on_usleep, cancel;
+    shared fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int => on_nanosleep, cancel;
+    shared fn clock_nanosleep(clock: clockid_t, flags: c_int, req: *const timespec, rem: *mut timespec) -> c_int => on_clock_nanosleep, cancel;
     shared fn sched_yield() -> c_int => on_sched_yield;
 }
 

@@ -16,17 +16,17 @@ use crate::sched::worker;
 use crate::sys::{errno, syscall6};
 
 hooks! {
-    co fn recv(fd: c_int, buf: *mut c_void, n: size_t, flags: c_int) -> ssize_t => on_recv;
-    co fn __recv_chk(fd: c_int, buf: *mut c_void, n: size_t, buflen: size_t, flags: c_int) -> ssize_t => on_recv_chk;
-    co fn recvfrom(fd: c_int, buf: *mut c_void, n: size_t, flags: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> ssize_t => on_recvfrom;
-    co fn __recvfrom_chk(fd: c_int, buf: *mut c_void, n: size_t, buflen: size_t, flags: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> ssize_t => on_recvfrom_chk;
-    co fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> ssize_t => on_recvmsg;
-    co fn send(fd: c_int, buf: *const c_void, n: size_t, flags: c_int) -> ssize_t => on_send;
-    co fn sendto(fd: c_int, buf: *const c_void, n: size_t, flags: c_int, addr: *const sockaddr, len: socklen_t) -> ssize_t => on_sendto;
-    co fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t => on_sendmsg;
-    any fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int => on_accept;
-    any fn accept4(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags: c_int) -> c_int => on_accept4;
-    shared fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int => on_connect;
+    co fn recv(fd: c_int, buf: *mut c_void, n: size_t, flags: c_int) -> ssize_t => on_recv, cancel;
+    co fn __recv_chk(fd: c_int, buf: *mut c_void, n: size_t, buflen: size_t, flags: c_int) -> ssize_t => on_recv_chk, cancel;
+    co fn recvfrom(fd: c_int, buf: *mut c_void, n: size_t, flags: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> ssize_t => on_recvfrom, cancel;
+    co fn __recvfrom_chk(fd: c_int, buf: *mut c_void, n: size_t, buflen: size_t, flags: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> ssize_t => on_recvfrom_chk, cancel;
+    co fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> ssize_t => on_recvmsg, cancel;
+    co fn send(fd: c_int, buf: *const c_void, n: size_t, flags: c_int) -> ssize_t => on_send, cancel;
+    co fn sendto(fd: c_int, buf: *const c_void, n: size_t, flags: c_int, addr: *const sockaddr, len: socklen_t) -> ssize_t => on_sendto, cancel;
+    co fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t => on_sendmsg, cancel;
+    any fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int => on_accept, cancel;
+    any fn accept4(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags: c_int) -> c_int => on_accept4, cancel;
+    shared fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int => on_connect, cancel;
     any fn listen(fd: c_int, backlog: c_int) -> c_int => on_listen;
     any fn socket(domain: c_int, ty: c_int, proto: c_int) -> c_int => on_socket;
     any fn socketpair(domain: c_int, ty: c_int, proto: c_int, sv: *mut c_int) -> c_int => on_socketpair;

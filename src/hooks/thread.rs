@@ -24,6 +24,7 @@ hooks! {
     any fn pthread_setname_np(t: pthread_t, name: *const c_char) -> c_int => on_setname;
     any fn pthread_getname_np(t: pthread_t, buf: *mut c_char, len: size_t) -> c_int => on_getname;
     any fn pthread_kill(t: pthread_t, sig: c_int) -> c_int => on_kill;
+    any fn pthread_cancel(t: pthread_t) -> c_int => on_cancel;
     any fn pthread_getschedparam(t: pthread_t, policy: *mut c_int, param: *mut libc::sched_param) -> c_int => on_getschedparam;
     any fn pthread_setschedparam(t: pthread_t, policy: c_int, param: *const libc::sched_param) -> c_int => on_setschedparam;
     any fn pthread_getcpuclockid(t: pthread_t, clock: *mut libc::clockid_t) -> c_int => on_getcpuclockid;
@@ -426,6 +427,27 @@ unsafe fn on_kill(_g: &Guard, real: unsafe extern "C" fn(pthread_t, c_int) -> c_
             0
         }
     }
+}
+
+/// `pthread_cancel`: libc's, which marks `t` cancelled (it signals only a
+/// thread whose cancel type is asynchronous at that moment, such as one in
+/// libc's own cancellation point; a green thread's made-up thread id takes
+/// no signal). A coroutine target that waits in a hooked cancellation point
+/// is then woken with its wait interrupted: the hook returns and acts on
+/// the cancel (see `hooks!`), where natively the cancel's signal would
+/// have interrupted the system call.
+unsafe fn on_cancel(_g: &Guard, real: unsafe extern "C" fn(pthread_t) -> c_int, t: pthread_t) -> c_int {
+    // SAFETY: the caller's own argument.
+    let r = unsafe { real(t) };
+    // SAFETY: pthread_self has no preconditions.
+    if r == 0 && unsafe { libc::pthread_self() } != t {
+        if let Some(task) = green::lookup_thread(t) {
+            task.signals().interrupt();
+            // Every wait tolerates a spurious wake.
+            coro::unpark(&task);
+        }
+    }
+    r
 }
 
 unsafe fn on_getschedparam(

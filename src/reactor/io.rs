@@ -78,7 +78,13 @@ impl Call {
             let w = reactor::wait(tok, self.dir, deadline);
             // SAFETY: as above (we are on the task again).
             if !me.is_null() && unsafe { (*me).signals().take_interrupt() } == Some(false) {
-                // A handler without SA_RESTART ran while we waited.
+                // A handler without SA_RESTART ran while we waited, or a
+                // pthread_cancel interrupted the wait.
+                return fail(libc::EINTR);
+            }
+            if crate::glibc::tls::cancel_acts_now() {
+                // Cancelled meanwhile, its interruption taken by an earlier
+                // wait: the hook acts on it (see `hooks!`).
                 return fail(libc::EINTR);
             }
             match w {

@@ -131,6 +131,13 @@ impl TaskSignals {
         }
     }
 
+    /// Interrupts the task's current wait as a handler without
+    /// `SA_RESTART` would (a `pthread_cancel` of it: see `hooks::thread`);
+    /// callable from any thread, the waker then unparks the task.
+    pub fn interrupt(&self) {
+        self.interrupted.fetch_max(2, Ordering::Relaxed);
+    }
+
     /// Forgets an interruption left from before the current wait.
     pub fn clear_interrupt(&self) {
         self.interrupted.store(0, Ordering::Relaxed);

@@ -118,9 +118,23 @@ impl Ticket {
     /// Waits until woken through the lot (true) or until CLOCK_MONOTONIC
     /// `deadline` (false; `NEVER`: no deadline).
     pub fn wait(self, deadline: u64) -> bool {
+        self.wait_until(deadline, false)
+    }
+
+    /// [`Waiter::wait`] that a `pthread_cancel` of the waiting coroutine also
+    /// ends (it wakes the coroutine: `hooks::thread`), as not woken; for a
+    /// condition wait, a cancellation point.
+    pub fn wait_cancellable(self, deadline: u64) -> bool {
+        self.wait_until(deadline, true)
+    }
+
+    fn wait_until(self, deadline: u64, cancellable: bool) -> bool {
         loop {
             if self.woken() {
                 return true;
+            }
+            if cancellable && self.task.is_some() && crate::glibc::tls::cancel_acts_now() {
+                return self.cancel();
             }
             if deadline != NEVER && crate::sys::now_ns() >= deadline {
                 return self.cancel();

@@ -183,7 +183,9 @@ fn cond_wait(g: &Guard, c: *mut pthread_cond_t, m: *mut pthread_mutex_t, deadlin
         t.cancel();
         return r;
     }
-    let woken = t.wait(deadline);
+    // A cancel ends the wait; the hook acts on it once the mutex is held
+    // again (see `hooks!`).
+    let woken = t.wait_cancellable(deadline);
     let r = if g.on_coroutine() {
         mutex_lock(real_lock(), m, Ok(NEVER))
     } else {

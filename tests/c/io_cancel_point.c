@@ -1,0 +1,135 @@
+// Hooked calls stay cancellation points, as natively:
+// 1. a green thread with a cancel pending (deferred; it cancels itself)
+//    that calls read on a pipe with data, or write on a pipe with room, is
+//    cancelled there and the call moves no byte (the data stays for main;
+//    nothing reaches the second pipe). Before the fix the process aborted:
+//    libc's call acted on the cancel under the hook's own frames.
+// 2. green threads blocked in read (a pipe), recv (a socketpair), accept,
+//    poll, nanosleep and pthread_cond_wait, all waiting in the runtime
+//    (their waits registered), are cancelled by main: their cleanup
+//    handlers run (the condition waiter's with its mutex held again, which
+//    the handler unlocks) and each joins with PTHREAD_CANCELED (before:
+//    they kept waiting).
+// env: OPENCORO_WORKERS=1
+// native: same
+// link: no
+// timeout: 20
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "check.h"
+
+static int rp[2], wp[2];
+static volatile int reached;
+
+static void *reader(void *arg) {
+    (void)arg;
+    CHECK_ALL_GREEN();
+    char buf[16];
+    CHECK(pthread_cancel(pthread_self()) == 0);
+    reached = 1;
+    ssize_t n = read(rp[0], buf, sizeof buf);
+    printf("read returned %zd: not cancelled\n", n);
+    return NULL;
+}
+
+static void *writer(void *arg) {
+    (void)arg;
+    CHECK(pthread_cancel(pthread_self()) == 0);
+    reached = 2;
+    ssize_t n = write(wp[1], "lost", 4);
+    printf("write returned %zd: not cancelled\n", n);
+    return NULL;
+}
+
+/* Part 2: each blocks in its call; the cleanup handler counts. */
+#define BLOCKED 6
+static volatile int cleaned[BLOCKED];
+static int idle_pipe[2], sp[2], lfd;
+
+static pthread_mutex_t mu = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP; /* unlock checks the owner */
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static volatile int cond_waiting;
+
+static void cleanup(void *arg) {
+    long i = (long)arg;
+    if (i == 5) {
+        /* the mutex is held again: this thread may unlock it */
+        CHECKF(pthread_mutex_unlock(&mu) == 0, "the cancelled condition wait did not hold the mutex");
+    }
+    cleaned[i] = 1;
+}
+
+static void *blocker(void *arg) {
+    long i = (long)arg;
+    char buf[8];
+    pthread_cleanup_push(cleanup, arg);
+    switch (i) {
+    case 0: read(idle_pipe[0], buf, sizeof buf); break;
+    case 1: recv(sp[0], buf, sizeof buf, 0); break;
+    case 2: accept(lfd, NULL, NULL); break;
+    case 3: { struct pollfd p = {idle_pipe[0], POLLIN, 0}; poll(&p, 1, -1); break; }
+    case 4: { struct timespec ts = {100, 0}; nanosleep(&ts, NULL); break; }
+    case 5:
+        pthread_mutex_lock(&mu);
+        cond_waiting = 1;
+        for (;;) pthread_cond_wait(&cv, &mu); /* never signalled */
+    }
+    printf("blocker %ld returned: not cancelled\n", i);
+    pthread_cleanup_pop(0);
+    return NULL;
+}
+
+int main(void) {
+    CHECK(pipe(rp) == 0 && pipe(wp) == 0);
+    CHECK(write(rp[1], "kept", 4) == 4);
+    pthread_t t;
+    void *res = NULL;
+
+    CHECK(pthread_create(&t, NULL, reader, NULL) == 0);
+    CHECK(pthread_join(t, &res) == 0);
+    CHECKF(reached == 1 && res == PTHREAD_CANCELED, "reader: reached %d, result %p", reached, res);
+    char buf[16];
+    ssize_t n = read(rp[0], buf, sizeof buf);
+    CHECKF(n == 4 && memcmp(buf, "kept", 4) == 0, "main read %zd bytes after the cancelled read", n);
+    printf("read with a cancel pending: cancelled, the data stayed\n");
+
+    CHECK(pthread_create(&t, NULL, writer, NULL) == 0);
+    CHECK(pthread_join(t, &res) == 0);
+    CHECKF(reached == 2 && res == PTHREAD_CANCELED, "writer: reached %d, result %p", reached, res);
+    close(wp[1]);
+    n = read(wp[0], buf, sizeof buf);
+    CHECKF(n == 0, "the cancelled write wrote %zd bytes", n);
+    printf("write with a cancel pending: cancelled, nothing written\n");
+
+    CHECK(pipe(idle_pipe) == 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
+    pthread_t b[BLOCKED];
+    unsigned long long base = fd_waits_registered();
+    for (long i = 0; i < BLOCKED; i++) CHECK(pthread_create(&b[i], NULL, blocker, (void *)i) == 0);
+    /* the four fd waits are registered (the sleeper, last on the one
+     * worker, is in nanosleep by then or meets the cancel at its entry) */
+    wait_fd_waits(base, 4);
+    /* the condition waiter has the mutex until it waits */
+    while (!cond_waiting) usleep(1000);
+    CHECK(pthread_mutex_lock(&mu) == 0);
+    CHECK(pthread_mutex_unlock(&mu) == 0);
+    for (int i = 0; i < BLOCKED; i++) CHECK(pthread_cancel(b[i]) == 0);
+    int cancelled = 0;
+    for (int i = 0; i < BLOCKED; i++) {
+        CHECK(pthread_join(b[i], &res) == 0);
+        CHECKF(res == PTHREAD_CANCELED && cleaned[i], "blocker %d: result %p, cleanup %d", i, res, cleaned[i]);
+        cancelled++;
+    }
+    printf("%d threads blocked in read, recv, accept, poll, nanosleep and pthread_cond_wait: cancelled, cleanup handlers ran\n", cancelled);
+    return 0;
+}
