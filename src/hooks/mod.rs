@@ -340,7 +340,7 @@ pub(crate) fn internal_error(name: &str) -> ! {
 /// pending (a cancel interrupts a waiting coroutine, see `on_cancel`) it
 /// acts on it before returning. libc must never act on a cancel under a
 /// handler's frames: the unwinding would meet their landing pads and abort
-/// the process (a green thread cancelled in `read` did, at 4cb8736).
+/// the process (a green thread cancelled in `read` did, at f698618).
 /// `cancel_locked` marks the condition waits, which the runtime implements
 /// itself: they act on a cancel at their entry and on their return (with
 /// the mutex held, as libc's do, for the program's cleanup handler to
