@@ -61,6 +61,13 @@ impl Call {
             unsafe { (*me).signals().clear_interrupt() };
         }
         loop {
+            if crate::glibc::tls::cancel_acts_now() {
+                // Cancelled since the hook's entry (while it waited, its
+                // interruption taken by an earlier wait, or just now): the
+                // hook acts on it (see `hooks!`), before `nowait` could be
+                // libc's wrapper acting on it under our frames.
+                return fail(libc::EINTR);
+            }
             let Some(tok) = reactor::token(self.fd) else { return blocking() };
             let r = nowait();
             if r >= 0 {
@@ -80,11 +87,6 @@ impl Call {
             if !me.is_null() && unsafe { (*me).signals().take_interrupt() } == Some(false) {
                 // A handler without SA_RESTART ran while we waited, or a
                 // pthread_cancel interrupted the wait.
-                return fail(libc::EINTR);
-            }
-            if crate::glibc::tls::cancel_acts_now() {
-                // Cancelled meanwhile, its interruption taken by an earlier
-                // wait: the hook acts on it (see `hooks!`).
                 return fail(libc::EINTR);
             }
             match w {
@@ -107,6 +109,9 @@ impl Call {
             return crate::reactor::blocking::run(blocking);
         }
         loop {
+            if crate::glibc::tls::cancel_acts_now() {
+                return fail(libc::EINTR); // as in `run`
+            }
             if readable_now(self.fd) {
                 return blocking();
             }

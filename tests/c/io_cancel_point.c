@@ -4,8 +4,9 @@
 //    cancelled there and the call moves no byte (the data stays for main;
 //    nothing reaches the second pipe). Before the fix the process aborted:
 //    libc's call acted on the cancel under the hook's own frames.
-// 2. green threads blocked in read (a pipe), recv (a socketpair), accept,
-//    poll, nanosleep and pthread_cond_wait, all waiting in the runtime
+// 2. green threads blocked in read (a pipe; a FIFO opened by path, which
+//    takes no RWF_NOWAIT), recv (a socketpair), accept, poll, nanosleep
+//    and pthread_cond_wait, all waiting in the runtime
 //    (their waits registered), are cancelled by main: their cleanup
 //    handlers run (the condition waiter's with its mutex held again, which
 //    the handler unlocks) and each joins with PTHREAD_CANCELED (before:
@@ -20,7 +21,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
@@ -49,9 +53,9 @@ static void *writer(void *arg) {
 }
 
 /* Part 2: each blocks in its call; the cleanup handler counts. */
-#define BLOCKED 6
+#define BLOCKED 7
 static volatile int cleaned[BLOCKED];
-static int idle_pipe[2], sp[2], lfd;
+static int idle_pipe[2], sp[2], lfd, fifo;
 
 static pthread_mutex_t mu = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP; /* unlock checks the owner */
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -80,6 +84,7 @@ static void *blocker(void *arg) {
         pthread_mutex_lock(&mu);
         cond_waiting = 1;
         for (;;) pthread_cond_wait(&cv, &mu); /* never signalled */
+    case 6: read(fifo, buf, sizeof buf); break;
     }
     printf("blocker %ld returned: not cancelled\n", i);
     pthread_cleanup_pop(0);
@@ -109,6 +114,15 @@ int main(void) {
     printf("write with a cancel pending: cancelled, nothing written\n");
 
     CHECK(pipe(idle_pipe) == 0);
+    char fifo_path[] = "/tmp/io_cancel_point_XXXXXX";
+    CHECK(mkdtemp(fifo_path) != NULL);
+    char fifo_file[64];
+    snprintf(fifo_file, sizeof fifo_file, "%s/f", fifo_path);
+    CHECK(mkfifo(fifo_file, 0600) == 0);
+    fifo = open(fifo_file, O_RDWR); /* a writer of its own: no EOF */
+    CHECK(fifo >= 0);
+    unlink(fifo_file);
+    rmdir(fifo_path);
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
     lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -116,9 +130,9 @@ int main(void) {
     pthread_t b[BLOCKED];
     unsigned long long base = fd_waits_registered();
     for (long i = 0; i < BLOCKED; i++) CHECK(pthread_create(&b[i], NULL, blocker, (void *)i) == 0);
-    /* the four fd waits are registered (the sleeper, last on the one
+    /* the five fd waits are registered (the sleeper, last on the one
      * worker, is in nanosleep by then or meets the cancel at its entry) */
-    wait_fd_waits(base, 4);
+    wait_fd_waits(base, 5);
     /* the condition waiter has the mutex until it waits */
     while (!cond_waiting) usleep(1000);
     CHECK(pthread_mutex_lock(&mu) == 0);
@@ -130,6 +144,6 @@ int main(void) {
         CHECKF(res == PTHREAD_CANCELED && cleaned[i], "blocker %d: result %p, cleanup %d", i, res, cleaned[i]);
         cancelled++;
     }
-    printf("%d threads blocked in read, recv, accept, poll, nanosleep and pthread_cond_wait: cancelled, cleanup handlers ran\n", cancelled);
+    printf("%d threads blocked in read (pipe, FIFO), recv, accept, poll, nanosleep and pthread_cond_wait: cancelled, cleanup handlers ran\n", cancelled);
     return 0;
 }
