@@ -259,6 +259,15 @@ pub fn is_file(fd: i32) -> bool {
     file
 }
 
+/// `fd`, just opened by a call we saw, is a regular file or not (the open
+/// hook's probe looked): kept as [`is_file`] would keep it, which then asks
+/// no `fstat` at the first short read.
+pub fn kind_known(fd: i32, file: bool) {
+    let Some(e) = existing(fd).filter(|e| e.trusted.load(Ordering::Relaxed)) else { return };
+    let gen = u64::from(e.gen.load(Ordering::Acquire));
+    e.kind.store((gen << 2) | if file { 1 } else { 2 }, Ordering::Relaxed);
+}
+
 /// Is `fd` a regular file or a block device (which read short only at
 /// their end)? A raw `fstat`: the symbol may be hooked, and this runs inside
 /// a hook.
