@@ -71,7 +71,9 @@ static NO_CACHED_LOOKUP: AtomicBool = AtomicBool::new(false);
 /// truncates. A path the cache does not hold (a cold tree, a network file
 /// system's revalidation) goes to the blocking pool as before. A program
 /// that opens many cached files (ripgrep over a source tree) sent every
-/// open to the pool: 55,885 pool calls and 2x its native wall time.
+/// open to the pool: 55,885 pool calls and 2x its native wall time. (A
+/// path replaced by a FIFO between the probe and the open would block the
+/// worker until the monitor's hand-off.)
 ///
 /// None: it may block. `Some(kind)`: it cannot, and the path names a
 /// regular file (`Some(true)`), something else (`Some(false)`), or nothing

@@ -121,7 +121,7 @@ impl Ticket {
         self.wait_until(deadline, false)
     }
 
-    /// [`Waiter::wait`] that a `pthread_cancel` of the waiting coroutine also
+    /// [`Ticket::wait`] that a `pthread_cancel` of the waiting coroutine also
     /// ends (it wakes the coroutine: `hooks::thread`), as not woken; for a
     /// condition wait, a cancellation point.
     pub fn wait_cancellable(self, deadline: u64) -> bool {
