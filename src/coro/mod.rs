@@ -725,6 +725,17 @@ impl Task {
     /// From a coroutine it suspends; from a plain thread it blocks.
     /// Errors: EINVAL if it was already joined, EDEADLK if it is the caller.
     pub fn join(self: &Arc<Task>) -> Result<usize, i32> {
+        self.join_or(&|| false)
+    }
+
+    /// [`Task::join`] that a `pthread_cancel` of the joining coroutine ends
+    /// (its wait is woken: `hooks::thread`) with ECANCELED, leaving this
+    /// task joinable, as a cancelled `pthread_join` leaves its target.
+    pub fn join_cancellable(self: &Arc<Task>) -> Result<usize, i32> {
+        self.join_or(&crate::glibc::tls::cancel_acts_now)
+    }
+
+    fn join_or(self: &Arc<Task>, cancelled: &dyn Fn() -> bool) -> Result<usize, i32> {
         let me = current_ptr();
         if std::ptr::eq(me, Arc::as_ptr(self)) {
             return Err(libc::EDEADLK);
@@ -748,7 +759,12 @@ impl Task {
             loop {
                 waits_for(debug::WaitKind::Join, Arc::as_ptr(self) as u64);
                 suspend(Request::Park);
-                let j = self.join.lock();
+                let mut j = self.join.lock();
+                if cancelled() {
+                    j.waiters.retain(|w| !std::ptr::eq(Arc::as_ptr(w), me));
+                    j.joined = false;
+                    return Err(libc::ECANCELED);
+                }
                 if j.done {
                     return Ok(j.result);
                 }

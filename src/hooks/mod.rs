@@ -341,10 +341,11 @@ pub(crate) fn internal_error(name: &str) -> ! {
 /// acts on it before returning. libc must never act on a cancel under a
 /// handler's frames: the unwinding would meet their landing pads and abort
 /// the process (a green thread cancelled in `read` did, at f698618).
-/// `cancel_locked` marks the condition waits, which the runtime implements
-/// itself: they act on a cancel at their entry and on their return (with
-/// the mutex held, as libc's do, for the program's cleanup handler to
-/// unlock), not through libc's call.
+/// `cancel_locked` marks the calls the runtime implements itself, the
+/// condition waits and `pthread_join`: they act on a cancel at their entry
+/// and on their return (a condition wait with the mutex held, as libc's
+/// do, for the program's cleanup handler to unlock; a join leaving its
+/// target joinable), not through libc's call.
 macro_rules! hooks {
     ($( $kind:ident fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path $(, $cancel:ident)? ; )*) => {
         $(

@@ -15,7 +15,7 @@ use crate::hooks::{hooks, Guard, RealSym};
 
 hooks! {
     company fn pthread_create(thread: *mut pthread_t, attr: *const pthread_attr_t, start: usize, arg: *mut c_void) -> c_int => on_create;
-    any fn pthread_join(t: pthread_t, ret: *mut *mut c_void) -> c_int => on_join;
+    any fn pthread_join(t: pthread_t, ret: *mut *mut c_void) -> c_int => on_join, cancel_locked;
     any fn pthread_tryjoin_np(t: pthread_t, ret: *mut *mut c_void) -> c_int => on_tryjoin;
     any fn pthread_timedjoin_np(t: pthread_t, ret: *mut *mut c_void, abstime: *const timespec) -> c_int => on_timedjoin;
     any fn pthread_clockjoin_np(t: pthread_t, ret: *mut *mut c_void, clock: libc::clockid_t, abstime: *const timespec) -> c_int => on_clockjoin;
@@ -195,7 +195,12 @@ unsafe fn has_affinity(attr: *const pthread_attr_t) -> bool {
 
 /// Joins a green thread: suspends a coroutine, blocks a plain thread.
 fn join_green(task: &std::sync::Arc<Task>, ret: *mut *mut c_void) -> c_int {
-    match task.join() {
+    join_result(task, task.join(), ret)
+}
+
+/// The end of a join of green thread `task` that returned `r`.
+fn join_result(task: &std::sync::Arc<Task>, r: Result<usize, i32>, ret: *mut *mut c_void) -> c_int {
+    match r {
         Ok(v) => {
             green::release(task);
             if !ret.is_null() {
@@ -216,7 +221,9 @@ unsafe fn on_join(g: &Guard, real: JoinFn, t: pthread_t, ret: *mut *mut c_void) 
         return libc::EDEADLK;
     }
     if let Some(task) = green::lookup(t) {
-        return join_green(&task, ret);
+        // A cancel ends the wait (the hook then acts on it; the thread
+        // stays joinable).
+        return join_result(&task, task.join_cancellable(), ret);
     }
     if !g.on_coroutine() {
         // SAFETY: the caller's own arguments.

@@ -5,12 +5,12 @@
 //    nothing reaches the second pipe). Before the fix the process aborted:
 //    libc's call acted on the cancel under the hook's own frames.
 // 2. green threads blocked in read (a pipe; a FIFO opened by path, which
-//    takes no RWF_NOWAIT), recv (a socketpair), accept, poll, nanosleep
-//    and pthread_cond_wait, all waiting in the runtime
+//    takes no RWF_NOWAIT), recv (a socketpair), accept, poll, nanosleep,
+//    pthread_cond_wait and pthread_join, all waiting in the runtime
 //    (their waits registered), are cancelled by main: their cleanup
 //    handlers run (the condition waiter's with its mutex held again, which
 //    the handler unlocks) and each joins with PTHREAD_CANCELED (before:
-//    they kept waiting).
+//    they kept waiting). The joiner's target stays joinable: main joins it.
 // env: OPENCORO_WORKERS=1
 // native: same
 // link: no
@@ -53,9 +53,10 @@ static void *writer(void *arg) {
 }
 
 /* Part 2: each blocks in its call; the cleanup handler counts. */
-#define BLOCKED 7
+#define BLOCKED 8
 static volatile int cleaned[BLOCKED];
 static int idle_pipe[2], sp[2], lfd, fifo;
+static pthread_t join_target;
 
 static pthread_mutex_t mu = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP; /* unlock checks the owner */
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -85,6 +86,7 @@ static void *blocker(void *arg) {
         cond_waiting = 1;
         for (;;) pthread_cond_wait(&cv, &mu); /* never signalled */
     case 6: read(fifo, buf, sizeof buf); break;
+    case 7: pthread_join(join_target, NULL); break;
     }
     printf("blocker %ld returned: not cancelled\n", i);
     pthread_cleanup_pop(0);
@@ -129,10 +131,12 @@ int main(void) {
     CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
     pthread_t b[BLOCKED];
     unsigned long long base = fd_waits_registered();
+    /* the joiner's target: blocked in a read of its own until cancelled */
+    CHECK(pthread_create(&join_target, NULL, blocker, (void *)0) == 0);
     for (long i = 0; i < BLOCKED; i++) CHECK(pthread_create(&b[i], NULL, blocker, (void *)i) == 0);
-    /* the five fd waits are registered (the sleeper, last on the one
+    /* the six fd waits are registered (the sleeper, last on the one
      * worker, is in nanosleep by then or meets the cancel at its entry) */
-    wait_fd_waits(base, 5);
+    wait_fd_waits(base, 6);
     /* the condition waiter has the mutex until it waits */
     while (!cond_waiting) usleep(1000);
     CHECK(pthread_mutex_lock(&mu) == 0);
@@ -144,6 +148,9 @@ int main(void) {
         CHECKF(res == PTHREAD_CANCELED && cleaned[i], "blocker %d: result %p, cleanup %d", i, res, cleaned[i]);
         cancelled++;
     }
-    printf("%d threads blocked in read (pipe, FIFO), recv, accept, poll, nanosleep and pthread_cond_wait: cancelled, cleanup handlers ran\n", cancelled);
+    printf("%d threads blocked in read (pipe, FIFO), recv, accept, poll, nanosleep, pthread_cond_wait and pthread_join: cancelled, cleanup handlers ran\n", cancelled);
+    CHECK(pthread_cancel(join_target) == 0);
+    CHECKF(pthread_join(join_target, &res) == 0 && res == PTHREAD_CANCELED, "the cancelled joiner's target: result %p", res);
+    printf("the cancelled joiner's target stayed joinable\n");
     return 0;
 }
