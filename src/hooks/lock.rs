@@ -25,9 +25,9 @@ hooks! {
     co fn pthread_rwlock_clockwrlock(rw: *mut pthread_rwlock_t, clock: clockid_t, abstime: *const timespec) -> c_int => pthread::on_clockwrlock;
     any fn pthread_rwlock_unlock(rw: *mut pthread_rwlock_t) -> c_int => pthread::on_rwlock_unlock;
     co fn pthread_spin_lock(s: *mut libc::pthread_spinlock_t) -> c_int => pthread::on_spin_lock;
-    co fn sem_wait(s: *mut sem_t) -> c_int => pthread::on_sem_wait;
-    co fn sem_timedwait(s: *mut sem_t, abstime: *const timespec) -> c_int => pthread::on_sem_timedwait;
-    co fn sem_clockwait(s: *mut sem_t, clock: clockid_t, abstime: *const timespec) -> c_int => pthread::on_sem_clockwait;
+    co fn sem_wait(s: *mut sem_t) -> c_int => pthread::on_sem_wait, cancel;
+    co fn sem_timedwait(s: *mut sem_t, abstime: *const timespec) -> c_int => pthread::on_sem_timedwait, cancel;
+    co fn sem_clockwait(s: *mut sem_t, clock: clockid_t, abstime: *const timespec) -> c_int => pthread::on_sem_clockwait, cancel;
     any fn sem_post(s: *mut sem_t) -> c_int => pthread::on_sem_post;
     co_unwind fn pthread_once(once: *mut libc::pthread_once_t, init: Option<unsafe extern "C" fn()>) -> c_int => pthread::on_once;
     always fn pthread_barrier_init(b: *mut libc::pthread_barrier_t, attr: *const libc::pthread_barrierattr_t, count: libc::c_uint) -> c_int => pthread::on_barrier_init;

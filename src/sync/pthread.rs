@@ -64,7 +64,14 @@ fn self_tid() -> i32 {
 
 /// Queues under `addr` while `attempt()` says busy (EBUSY / EAGAIN), until
 /// it succeeds or fails otherwise (its result) or `deadline` passes.
-fn acquire(addr: usize, busy: c_int, deadline: u64, mut attempt: impl FnMut() -> c_int) -> c_int {
+fn acquire(addr: usize, busy: c_int, deadline: u64, attempt: impl FnMut() -> c_int) -> c_int {
+    acquire_or(addr, busy, deadline, false, attempt)
+}
+
+/// [`acquire`]; `cancellable`: a `pthread_cancel` of the waiting coroutine
+/// ends the wait with EINTR (a semaphore wait is a cancellation point; the
+/// hook then acts on it), passing on a wake-up it had taken.
+fn acquire_or(addr: usize, busy: c_int, deadline: u64, cancellable: bool, mut attempt: impl FnMut() -> c_int) -> c_int {
     loop {
         let mut r = 0;
         let Some(t) = lot::enqueue_if(addr, ANY, || {
@@ -73,7 +80,15 @@ fn acquire(addr: usize, busy: c_int, deadline: u64, mut attempt: impl FnMut() ->
         }) else {
             return r;
         };
-        if !t.wait(deadline) && deadline != NEVER {
+        let woken = if cancellable { t.wait_cancellable(deadline) } else { t.wait(deadline) };
+        if cancellable && crate::glibc::tls::cancel_acts_now() {
+            if woken {
+                // A post woke this waiter, which will not take its count.
+                lot::wake(addr, 1, ANY);
+            }
+            return libc::EINTR;
+        }
+        if !woken && deadline != NEVER {
             // One last try, as glibc's timed waits make.
             let r = attempt();
             return if r == busy { libc::ETIMEDOUT } else { r };
@@ -368,7 +383,7 @@ fn sem_acquire(real_wait: Option<unsafe extern "C" fn(*mut sem_t) -> c_int>, s: 
             _ => fail(spin_until(deadline, || if attempt() == libc::EAGAIN { libc::EBUSY } else { 0 })),
         };
     }
-    fail(acquire(s as usize, libc::EAGAIN, deadline, attempt))
+    fail(acquire_or(s as usize, libc::EAGAIN, deadline, true, attempt))
 }
 
 /// The semaphore calls' convention: 0, or -1 with errno.

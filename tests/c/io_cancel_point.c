@@ -6,7 +6,8 @@
 //    libc's call acted on the cancel under the hook's own frames.
 // 2. green threads blocked in read (a pipe; a FIFO opened by path, which
 //    takes no RWF_NOWAIT), recv (a socketpair), accept, poll, nanosleep,
-//    pthread_cond_wait and pthread_join, all waiting in the runtime
+//    pthread_cond_wait, pthread_join and sem_wait, all waiting in the
+//    runtime
 //    (their waits registered), are cancelled by main: their cleanup
 //    handlers run (the condition waiter's with its mutex held again, which
 //    the handler unlocks) and each joins with PTHREAD_CANCELED (before:
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
@@ -53,10 +55,11 @@ static void *writer(void *arg) {
 }
 
 /* Part 2: each blocks in its call; the cleanup handler counts. */
-#define BLOCKED 8
+#define BLOCKED 9
 static volatile int cleaned[BLOCKED];
 static int idle_pipe[2], sp[2], lfd, fifo;
 static pthread_t join_target;
+static sem_t sem;
 
 static pthread_mutex_t mu = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP; /* unlock checks the owner */
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -87,6 +90,7 @@ static void *blocker(void *arg) {
         for (;;) pthread_cond_wait(&cv, &mu); /* never signalled */
     case 6: read(fifo, buf, sizeof buf); break;
     case 7: pthread_join(join_target, NULL); break;
+    case 8: sem_wait(&sem); break;
     }
     printf("blocker %ld returned: not cancelled\n", i);
     pthread_cleanup_pop(0);
@@ -129,6 +133,7 @@ int main(void) {
     lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
+    CHECK(sem_init(&sem, 0, 0) == 0);
     pthread_t b[BLOCKED];
     unsigned long long base = fd_waits_registered();
     /* the joiner's target: blocked in a read of its own until cancelled */
@@ -148,7 +153,7 @@ int main(void) {
         CHECKF(res == PTHREAD_CANCELED && cleaned[i], "blocker %d: result %p, cleanup %d", i, res, cleaned[i]);
         cancelled++;
     }
-    printf("%d threads blocked in read (pipe, FIFO), recv, accept, poll, nanosleep, pthread_cond_wait and pthread_join: cancelled, cleanup handlers ran\n", cancelled);
+    printf("%d threads blocked in read (pipe, FIFO), recv, accept, poll, nanosleep, pthread_cond_wait, pthread_join and sem_wait: cancelled, cleanup handlers ran\n", cancelled);
     CHECK(pthread_cancel(join_target) == 0);
     CHECKF(pthread_join(join_target, &res) == 0 && res == PTHREAD_CANCELED, "the cancelled joiner's target: result %p", res);
     printf("the cancelled joiner's target stayed joinable\n");
