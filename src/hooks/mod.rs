@@ -108,6 +108,11 @@ impl RealSym {
 /// them leave errno alone.
 pub trait Outcome {
     fn failed(&self) -> bool;
+    /// ECANCELED, which a `cancel_locked` hook's handler returns when a
+    /// cancel ended its wait (see `hooks!`).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! signed_outcome {
@@ -115,6 +120,9 @@ macro_rules! signed_outcome {
         impl Outcome for $t {
             fn failed(&self) -> bool {
                 *self < 0
+            }
+            fn cancelled(&self) -> bool {
+                *self == libc::ECANCELED as $t
             }
         }
     )*};
@@ -342,10 +350,13 @@ pub(crate) fn internal_error(name: &str) -> ! {
 /// handler's frames: the unwinding would meet their landing pads and abort
 /// the process (a green thread cancelled in `read` did, at f698618).
 /// `cancel_locked` marks the calls the runtime implements itself, the
-/// condition waits and `pthread_join`: they act on a cancel at their entry
-/// and on their return (a condition wait with the mutex held, as libc's
-/// do, for the program's cleanup handler to unlock; a join leaving its
-/// target joinable), not through libc's call.
+/// condition waits and `pthread_join`: they act on a cancel at their entry,
+/// and on their return when their handler says ECANCELED, i.e. the cancel
+/// ended the wait (a condition wait with the mutex held again, as libc's
+/// does, for the program's cleanup handler to unlock; a join leaving its
+/// target joinable). A condition waiter a signal woke first returns 0 and
+/// keeps the signal (POSIX); the cancel acts at its next cancellation
+/// point.
 macro_rules! hooks {
     ($( $kind:ident fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty => $handler:path $(, $cancel:ident)? ; )*) => {
         $(
@@ -384,7 +395,8 @@ macro_rules! hooks {
                     let guard = guard;
                     $crate::hooks::hooks!(@run $kind, $name, $handler, guard, real, $($arg),*)
                 };
-                if cancels != 0 && (cancels == 2 || $crate::hooks::Outcome::failed(&r)) && $crate::glibc::tls::cancel_acts_now() {
+                let ended = if cancels == 2 { $crate::hooks::Outcome::cancelled(&r) } else { $crate::hooks::Outcome::failed(&r) };
+                if cancels != 0 && ended && $crate::glibc::tls::cancel_acts_now() {
                     // Cancelled while it waited (see `on_cancel`): acted on
                     // here, out of the handler's frames.
                     $crate::hooks::act_on_cancel();

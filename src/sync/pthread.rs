@@ -198,8 +198,10 @@ fn cond_wait(g: &Guard, c: *mut pthread_cond_t, m: *mut pthread_mutex_t, deadlin
         t.cancel();
         return r;
     }
-    // A cancel ends the wait; the hook acts on it once the mutex is held
-    // again (see `hooks!`).
+    // A cancel ends the wait (not woken); the hook acts on it once the
+    // mutex is held again (ECANCELED, see `hooks!`). A waiter a signal woke
+    // keeps it, cancel or not (POSIX: a cancelled waiter consumes no
+    // signal).
     let woken = t.wait_cancellable(deadline);
     let r = if g.on_coroutine() {
         mutex_lock(real_lock(), m, Ok(NEVER))
@@ -210,7 +212,13 @@ fn cond_wait(g: &Guard, c: *mut pthread_cond_t, m: *mut pthread_mutex_t, deadlin
     if r != 0 {
         return r;
     }
-    if woken { 0 } else { libc::ETIMEDOUT }
+    if woken {
+        0
+    } else if crate::glibc::tls::cancel_acts_now() {
+        libc::ECANCELED
+    } else {
+        libc::ETIMEDOUT
+    }
 }
 
 pub(crate) unsafe fn on_cond_wait(g: &Guard, _real: unsafe extern "C" fn(*mut pthread_cond_t, *mut pthread_mutex_t) -> c_int, c: *mut pthread_cond_t, m: *mut pthread_mutex_t) -> c_int {

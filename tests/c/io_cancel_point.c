@@ -12,6 +12,12 @@
 //    handlers run (the condition waiter's with its mutex held again, which
 //    the handler unlocks) and each joins with PTHREAD_CANCELED (before:
 //    they kept waiting). The joiner's target stays joinable: main joins it.
+// 3. no condition signal is lost to a cancel: a waiter that a signal woke
+//    and a cancel hit before it ran keeps the signal and returns 0 (the
+//    cancel acts at its next cancellation point), or, if the cancel ended
+//    its wait first, the other waiter gets the signal. (A first version
+//    of the fix acted on the cancel after the woken wait and lost the
+//    signal: the other waiter slept on.)
 // env: OPENCORO_WORKERS=1
 // native: same
 // link: no
@@ -59,6 +65,24 @@ static void *writer(void *arg) {
 static volatile int cleaned[BLOCKED];
 static int idle_pipe[2], sp[2], lfd, fifo;
 static pthread_t join_target;
+static pthread_mutex_t mu2 = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv2 = PTHREAD_COND_INITIALIZER;
+static int cond_woke, cond_waiters;
+
+static void unlock2(void *arg) { (void)arg; pthread_mutex_unlock(&mu2); }
+
+static void *cond_waiter(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&mu2);
+    cond_waiters++;
+    pthread_cleanup_push(unlock2, NULL);
+    while (!cond_woke) {
+        pthread_cond_wait(&cv2, &mu2);
+        cond_woke = 1; /* woken by the one signal (or spuriously: also fine) */
+    }
+    pthread_cleanup_pop(1);
+    return NULL;
+}
 static sem_t sem;
 
 static pthread_mutex_t mu = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP; /* unlock checks the owner */
@@ -157,5 +181,31 @@ int main(void) {
     CHECK(pthread_cancel(join_target) == 0);
     CHECKF(pthread_join(join_target, &res) == 0 && res == PTHREAD_CANCELED, "the cancelled joiner's target: result %p", res);
     printf("the cancelled joiner's target stayed joinable\n");
+
+    /* 3. Two condition waiters; main signals once and cancels the first
+     * (woken) one before either runs (one worker: main does not yield in
+     * between). One of them must return with the signal. */
+    pthread_t w1, w2;
+    cond_woke = 0;
+    CHECK(pthread_create(&w1, NULL, cond_waiter, NULL) == 0);
+    while (cond_waiters < 1) usleep(1000);
+    CHECK(pthread_create(&w2, NULL, cond_waiter, NULL) == 0);
+    while (cond_waiters < 2) usleep(1000);
+    CHECK(pthread_mutex_lock(&mu2) == 0); /* both are inside the wait */
+    CHECK(pthread_cond_signal(&cv2) == 0);
+    CHECK(pthread_cancel(w1) == 0);
+    CHECK(pthread_mutex_unlock(&mu2) == 0);
+    CHECK(pthread_join(w1, &res) == 0);
+    int woke = 0;
+    for (int i = 0; i < 2000 && !woke; i++) {
+        CHECK(pthread_mutex_lock(&mu2) == 0);
+        woke = cond_woke;
+        CHECK(pthread_mutex_unlock(&mu2) == 0);
+        if (!woke) usleep(1000);
+    }
+    CHECKF(woke == 1, "the signal was lost (the first waiter %s, the other slept on)", res == PTHREAD_CANCELED ? "cancelled" : "returned");
+    if (res != PTHREAD_CANCELED) pthread_cancel(w2); /* the first kept it */
+    pthread_join(w2, NULL);
+    printf("no condition signal was lost to a cancel\n");
     return 0;
 }
