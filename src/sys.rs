@@ -37,6 +37,23 @@ pub fn own_base() -> usize {
     object_base(own_base as *const () as usize).unwrap_or(0)
 }
 
+/// `fstat(fd)` as a raw system call (the symbol may be hooked, and the
+/// runtime calls it inside hooks); None on error.
+pub fn fstat(fd: i32) -> Option<libc::stat> {
+    // SAFETY: a zeroed stat is a valid out-buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer of the right type.
+    let r = unsafe { syscall6(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0, 0, 0, 0) };
+    (r == 0).then_some(st)
+}
+
+/// Closes one of the runtime's own fds with a raw `close` (the symbol is
+/// a hook, which would do the reactor's bookkeeping for a program's fd).
+pub fn close_own(fd: i32) {
+    // SAFETY: close has no memory-safety preconditions; the caller owns fd.
+    unsafe { syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
+}
+
 /// Nanoseconds on CLOCK_MONOTONIC (vDSO; never hooked).
 #[inline]
 pub fn now_ns() -> u64 {

@@ -98,17 +98,13 @@ fn cannot_block(dir: c_int, path: *const c_char, flags: c_int) -> Option<Option<
         return (e != libc::EAGAIN && !unsupported).then_some(None);
     }
     let fd = fd as i32;
-    // SAFETY: a zeroed stat is a valid out-buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: our own O_PATH fd and a valid out-pointer (raw calls: the
-    // symbols may be hooked, and this runs inside a hook).
-    let ok = unsafe { crate::sys::syscall6(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0, 0, 0, 0) } == 0
-        && matches!(st.st_mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR)
-        && local_device(fd, st.st_dev);
-    // SAFETY: closing our own fd (before the real open: it gets the same,
-    // lowest free number the program expects).
-    unsafe { crate::sys::syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
-    ok.then_some(Some(st.st_mode & libc::S_IFMT == libc::S_IFREG))
+    let kind = crate::sys::fstat(fd)
+        .filter(|st| matches!(st.st_mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR) && local_device(fd, st.st_dev))
+        .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG);
+    // Closed before the real open, which then gets the same, lowest free
+    // number the program expects.
+    crate::sys::close_own(fd);
+    kind.map(Some)
 }
 
 /// Devices (`st_dev`) last found local or not, `(dev << 1) | local`, 0 for

@@ -372,8 +372,9 @@ macro_rules! hooks {
                 // this frame, which then holds nothing to drop.
                 type Straight = unsafe extern "C-unwind" fn($($ty),*) -> $ret;
                 static REAL: $crate::hooks::RealSym = $crate::hooks::RealSym::new(concat!(stringify!($name), "\0"));
+                let sym = REAL.get();
                 // SAFETY: REAL is libc's symbol of this very name, whose C type is `Real`.
-                let straight: Straight = unsafe { core::mem::transmute::<*mut libc::c_void, Straight>(REAL.get()) };
+                let straight: Straight = unsafe { core::mem::transmute::<*mut libc::c_void, Straight>(sym) };
                 let cancels = $crate::hooks::hooks!(@cancels $($cancel)?);
                 if cancels != 0 && $crate::glibc::tls::cancel_acts_now() {
                     if cancels == 2 {
@@ -386,7 +387,7 @@ macro_rules! hooks {
                     }
                 }
                 // SAFETY: as above.
-                let real: Real = unsafe { core::mem::transmute::<*mut libc::c_void, Real>(REAL.get()) };
+                let real: Real = unsafe { core::mem::transmute::<*mut libc::c_void, Real>(sym) };
                 let Some(guard) = $crate::hooks::hooks!(@enter $kind) else {
                     // SAFETY: a straight call with the caller's own arguments.
                     return unsafe { straight($($arg),*) };

@@ -57,8 +57,7 @@ unsafe fn nowait_raw(nr: libc::c_long, fd: c_int, iov: *const iovec, cnt: c_int,
     // SAFETY: per the contract; the arguments are the kernel's for `nr`.
     let r = unsafe { crate::sys::syscall6(nr, fd as usize, iov as usize, cnt as usize, lo, hi, libc::RWF_NOWAIT as usize) };
     if r < 0 {
-        crate::sys::set_errno(-r as i32);
-        return -1;
+        return io::fail(-r as i32);
     }
     r
 }

@@ -255,8 +255,13 @@ pub fn is_file(fd: i32) -> bool {
         return v & 3 == 1;
     }
     let file = fstat_is_file(fd);
-    e.kind.store((gen << 2) | if file { 1 } else { 2 }, Ordering::Relaxed);
+    keep_kind(e, gen, file);
     file
+}
+
+/// Records in `e` (of generation `gen`) whether its fd is a file ([`is_file`]).
+fn keep_kind(e: &Entry, gen: u64, file: bool) {
+    e.kind.store((gen << 2) | if file { 1 } else { 2 }, Ordering::Relaxed);
 }
 
 /// `fd`, just opened by a call we saw, is a regular file or not (the open
@@ -264,20 +269,14 @@ pub fn is_file(fd: i32) -> bool {
 /// no `fstat` at the first short read.
 pub fn kind_known(fd: i32, file: bool) {
     let Some(e) = existing(fd).filter(|e| e.trusted.load(Ordering::Relaxed)) else { return };
-    let gen = u64::from(e.gen.load(Ordering::Acquire));
-    e.kind.store((gen << 2) | if file { 1 } else { 2 }, Ordering::Relaxed);
+    keep_kind(e, u64::from(e.gen.load(Ordering::Acquire)), file);
 }
 
 /// Is `fd` a regular file or a block device (which read short only at
 /// their end)? A raw `fstat`: the symbol may be hooked, and this runs inside
 /// a hook.
 fn fstat_is_file(fd: i32) -> bool {
-    // SAFETY: a zeroed stat is a valid out-buffer for fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid out-pointer of the right type.
-    let r = unsafe { crate::sys::syscall6(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0, 0, 0, 0) };
-    let kind = st.st_mode & libc::S_IFMT;
-    r == 0 && (kind == libc::S_IFREG || kind == libc::S_IFBLK)
+    crate::sys::fstat(fd).is_some_and(|st| matches!(st.st_mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFBLK))
 }
 
 fn fd_nonblocking(fd: i32) -> bool {

@@ -77,8 +77,8 @@ pub(crate) fn forget_after_fork() {
     for f in &RUNTIME_FDS[..n] {
         let fd = f.swap(-1, Ordering::AcqRel);
         if fd >= 0 {
-            // SAFETY: our own fd; the parent's copy stays open.
-            unsafe { syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
+            // (our own fd; the parent's copy stays open)
+            crate::sys::close_own(fd);
         }
     }
     LOW.store(i32::MAX, Ordering::Release);
@@ -110,8 +110,7 @@ pub(crate) fn place_high(fd: i32) -> std::io::Result<i32> {
         set_nofile_soft(soft);
     }
     let placed = if high >= 0 {
-        // SAFETY: as above.
-        unsafe { syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
+        crate::sys::close_own(fd);
         high as i32
     } else {
         fd // no room up there: keep it where it is

@@ -68,8 +68,7 @@ pub(crate) fn wait_signal(timed: Timed, set: *const libc::sigset_t, info: *mut s
     };
     let e = crate::sys::errno();
     reactor::closed(fd);
-    // SAFETY: our own signalfd.
-    unsafe { syscall6(libc::SYS_close, fd as usize, 0, 0, 0, 0, 0) };
+    crate::sys::close_own(fd); // our own signalfd
     set_errno(e);
     Some(r)
 }
